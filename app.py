@@ -1,0 +1,11 @@
+"""cnnviz: the entry file is only a router (like Streamlit's `hello` demo)."""
+
+import streamlit as st
+
+st.set_page_config(page_title="cnnviz: see inside a CNN", page_icon="🧠", layout="wide")
+
+PAGES = [
+    st.Page("pages/home.py", title="How a CNN works", icon="🏠", default=True),
+]
+
+st.navigation(PAGES).run()
