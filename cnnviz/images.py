@@ -1,0 +1,243 @@
+"""Safe image loading for the kernels and pooling pages.
+
+Uploads are untrusted bytes.  :func:`load_image`:
+
+* accepts only whitelisted formats (PNG, JPEG, GIF, BMP, WEBP); Pillow is told to try
+  only those decoders, so no other plugin ever parses the bytes;
+* checks the byte size, then the pixel count from the header **before** decoding, and
+  turns Pillow's ``DecompressionBombWarning`` into an error as a second line of defence;
+* applies the EXIF orientation (photos from phones are stored sideways);
+* converts every mode to grayscale ``L`` or ``RGB`` correctly: palette images with
+  transparency and RGBA/LA are flattened on white, CMYK/YCbCr/LAB/HSV become RGB,
+  16-bit ``I;16`` is scaled to 0–255 (not clipped at 255), 32-bit ``I``/``F`` are
+  min–max scaled;
+* raises one :class:`ImageLoadError` whose message is meant for the user, for
+  non-image bytes, empty, truncated, oversized or unsupported files.
+
+Pixels come back as ``float32`` in 0–255 (``H×W`` for L, ``H×W×3`` for RGB): the
+scale students see in textbooks, and exact for integer kernels.  :func:`display_downscale`
+makes a smaller copy for showing only; computations always use the full image.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+
+FORMATS = ("PNG", "JPEG", "GIF", "BMP", "WEBP")
+EXTENSIONS = ("png", "jpg", "jpeg", "gif", "bmp", "webp")
+_ACCEPTED = set(FORMATS) | {"MPO"}    # phones write multi-picture JPEGs; Pillow names them MPO
+MAX_BYTES = 20 * 1024 * 1024          # matches server.maxUploadSize in .streamlit/config.toml
+MAX_PIXELS = 16_000_000               # 16 MP: a 12 MP phone photo fits, a decompression bomb does not
+
+SAMPLES = {
+    "chelsea": ("Chelsea the cat", "chelsea"),
+    "camera": ("Cameraman (grayscale)", "camera"),
+    "coins": ("Coins (grayscale)", "coins"),
+    "astronaut": ("Astronaut (Eileen Collins)", "astronaut"),
+}
+
+
+class ImageLoadError(ValueError):
+    """The bytes cannot be used as an image; the message says why, for the user."""
+
+
+@dataclass
+class LoadedImage:
+    pixels: np.ndarray            # float32, 0–255, H×W (L) or H×W×3 (RGB)
+    name: str = "image"
+    source_format: str = ""       # PNG, JPEG, ... ("sample" for the bundled photos)
+    original_mode: str = ""       # the Pillow mode before conversion
+    notes: list[str] = field(default_factory=list)   # what the loader did, in words
+
+    @property
+    def mode(self) -> str:
+        return "RGB" if self.pixels.ndim == 3 else "L"
+
+    @property
+    def height(self) -> int:
+        return int(self.pixels.shape[0])
+
+    @property
+    def width(self) -> int:
+        return int(self.pixels.shape[1])
+
+
+def _flatten_rgba(im: Image.Image) -> Image.Image:
+    """Composite an image with transparency on a white background, as RGB."""
+    im = im.convert("RGBA")
+    background = Image.new("RGBA", im.size, (255, 255, 255, 255))
+    return Image.alpha_composite(background, im).convert("RGB")
+
+
+def _flatten_la(im: Image.Image) -> Image.Image:
+    """Composite a grayscale image with alpha on white, as L."""
+    arr = np.asarray(im.convert("LA"), dtype=np.float32)
+    gray, alpha = arr[..., 0], arr[..., 1] / 255.0
+    out = gray * alpha + 255.0 * (1.0 - alpha)
+    return Image.fromarray(np.clip(np.rint(out), 0, 255).astype(np.uint8), "L")
+
+
+def to_array(im: Image.Image, notes: list[str] | None = None) -> np.ndarray:
+    """Any Pillow mode as float32 0–255, ``H×W`` (grayscale) or ``H×W×3`` (colour)."""
+    notes = notes if notes is not None else []
+    mode = im.mode
+    if mode in ("I;16", "I;16L", "I;16B", "I;16N"):
+        arr = np.asarray(im).astype(np.float32)
+        notes.append("16-bit grayscale scaled from 0–65535 to 0–255 (not clipped)")
+        return arr * np.float32(255.0 / 65535.0)
+    if mode in ("I", "F"):
+        arr = np.asarray(im).astype(np.float64)
+        if mode == "I" and arr.size and arr.min() >= 0 and arr.max() <= 65535:
+            notes.append("16-bit grayscale scaled from 0–65535 to 0–255 (not clipped)")
+            return (arr * (255.0 / 65535.0)).astype(np.float32)
+        finite = np.isfinite(arr)
+        if not finite.all():
+            arr = np.where(finite, arr, 0.0)
+        lo, hi = (float(arr.min()), float(arr.max())) if arr.size else (0.0, 0.0)
+        notes.append(f"{'32-bit integer' if mode == 'I' else 'floating-point'} image scaled from "
+                     f"{lo:g}–{hi:g} to 0–255")
+        if hi <= lo:
+            return np.zeros(arr.shape, np.float32)
+        return ((arr - lo) * (255.0 / (hi - lo))).astype(np.float32)
+    if mode == "1":
+        im = im.convert("L")
+    elif mode == "P":
+        if "transparency" in im.info:
+            notes.append("transparent pixels shown on white")
+            im = _flatten_rgba(im)
+        else:
+            im = im.convert("RGB")
+    elif mode in ("PA", "RGBA", "RGBa"):
+        notes.append("transparent pixels shown on white")
+        im = _flatten_rgba(im)
+    elif mode in ("LA", "La"):
+        notes.append("transparent pixels shown on white")
+        im = _flatten_la(im)
+    elif mode == "L" and "transparency" in im.info:
+        notes.append("transparent pixels shown on white")
+        im = _flatten_rgba(im).convert("L")
+    elif mode == "RGB" and "transparency" in im.info:
+        notes.append("transparent pixels shown on white")
+        im = _flatten_rgba(im)
+    elif mode == "CMYK":
+        notes.append("CMYK converted to RGB")
+        im = im.convert("RGB")
+    elif mode not in ("L", "RGB"):
+        im = im.convert("RGB")
+    arr = np.asarray(im, dtype=np.float32)
+    return np.ascontiguousarray(arr)
+
+
+def load_image(data: bytes, name: str = "upload", max_pixels: int = MAX_PIXELS,
+               max_bytes: int = MAX_BYTES) -> LoadedImage:
+    """Decode untrusted bytes into a :class:`LoadedImage`, or raise :class:`ImageLoadError`."""
+    if data is None or len(data) == 0:
+        raise ImageLoadError(f"“{name}” is empty (0 bytes). Choose an image file.")
+    if len(data) > max_bytes:
+        raise ImageLoadError(f"“{name}” is {len(data) / 2**20:.1f} MB, over the {max_bytes / 2**20:.0f} MB "
+                             "limit. Use a smaller image.")
+    if ImageFile.LOAD_TRUNCATED_IMAGES:   # someone turned Pillow's safety off; we rely on it
+        raise ImageLoadError("The image loader is misconfigured (truncated images allowed).")
+    notes: list[str] = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            im = Image.open(io.BytesIO(data), formats=list(_ACCEPTED))
+        except UnidentifiedImageError:
+            raise ImageLoadError(f"“{name}” is not an image Cnnviz can read. Upload a PNG, JPEG, GIF, "
+                                 "BMP or WEBP file.") from None
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise ImageLoadError(f"“{name}” declares too many pixels (a possible decompression bomb); "
+                                 f"the limit is {max_pixels / 1e6:.0f} megapixels.") from None
+        except (OSError, ValueError, SyntaxError, EOFError) as exc:
+            raise ImageLoadError(f"“{name}” is damaged or truncated and cannot be read ({exc}).") from None
+        try:
+            fmt = im.format or ""
+            if fmt not in _ACCEPTED:
+                raise ImageLoadError(f"“{name}” is a {fmt or 'unknown'} file; upload PNG, JPEG, GIF, BMP "
+                                     "or WEBP.")
+            w, h = im.size
+            if w < 1 or h < 1:
+                raise ImageLoadError(f"“{name}” has no pixels ({w}×{h}).")
+            if w * h > max_pixels:
+                raise ImageLoadError(f"“{name}” is {w}×{h} = {w * h / 1e6:.1f} megapixels, over the "
+                                     f"{max_pixels / 1e6:.0f} megapixel limit. Use a smaller image.")
+            if getattr(im, "n_frames", 1) > 1:
+                im.seek(0)
+                notes.append(f"first frame of {im.n_frames} used")
+            original_mode = im.mode
+            im.load()    # decodes now: truncation and corrupt data surface here
+            transposed = ImageOps.exif_transpose(im)
+            if transposed is not None and transposed is not im:
+                orientation = im.getexif().get(0x0112, 1)
+                if orientation not in (None, 1):
+                    notes.append(f"EXIF orientation {orientation} applied (the photo is shown upright)")
+                im = transposed
+            arr = to_array(im, notes)
+        except ImageLoadError:
+            raise
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise ImageLoadError(f"“{name}” declares too many pixels (a possible decompression bomb); "
+                                 f"the limit is {max_pixels / 1e6:.0f} megapixels.") from None
+        except (OSError, ValueError, SyntaxError, EOFError, IndexError, struct.error) as exc:
+            raise ImageLoadError(f"“{name}” is damaged or truncated and cannot be read ({exc}).") from None
+        except MemoryError:
+            raise ImageLoadError(f"“{name}” is too large to decode.") from None
+    if not np.isfinite(arr).all():
+        raise ImageLoadError(f"“{name}” contains invalid pixel values.")
+    return LoadedImage(arr, name, fmt, original_mode, notes)
+
+
+def sample_names() -> list[str]:
+    return list(SAMPLES)
+
+
+def load_sample(key: str) -> LoadedImage:
+    """One of scikit-image's bundled photos (camera, chelsea, coins, astronaut)."""
+    if key not in SAMPLES:
+        raise ImageLoadError(f"Unknown sample {key!r}; choose one of {', '.join(SAMPLES)}.")
+    import skimage.data
+
+    title, fn = SAMPLES[key]
+    arr = np.asarray(getattr(skimage.data, fn)())
+    if arr.ndim == 3 and arr.shape[2] == 4:
+        arr = arr[..., :3]
+    return LoadedImage(np.ascontiguousarray(arr, dtype=np.float32), title, "sample",
+                       "RGB" if arr.ndim == 3 else "L")
+
+
+def to_gray(pixels: np.ndarray) -> np.ndarray:
+    """ITU-R 601 luma (what Pillow's ``convert('L')`` uses), float32 0–255, no rounding."""
+    if pixels.ndim == 2:
+        return pixels.astype(np.float32, copy=False)
+    r, g, b = (pixels[..., i].astype(np.float32, copy=False) for i in range(3))
+    return (np.float32(0.299) * r + np.float32(0.587) * g + np.float32(0.114) * b).astype(np.float32)
+
+
+def display_downscale(pixels: np.ndarray, max_side: int = 900) -> tuple[np.ndarray, float]:
+    """A smaller copy for display only (area averaging), and the factor it was shrunk by.
+
+    Never use the result for computation; the original array is not modified.
+    """
+    h, w = pixels.shape[:2]
+    longest = max(h, w)
+    if longest <= max_side:
+        return pixels, 1.0
+    factor = longest / max_side
+    new_w, new_h = max(1, round(w / factor)), max(1, round(h / factor))
+    chans = [pixels] if pixels.ndim == 2 else [pixels[..., i] for i in range(pixels.shape[2])]
+    out = [np.asarray(Image.fromarray(np.ascontiguousarray(c, dtype=np.float32), "F")
+                      .resize((new_w, new_h), Image.Resampling.BOX), dtype=np.float32) for c in chans]
+    small = out[0] if pixels.ndim == 2 else np.stack(out, axis=-1)
+    return small, factor
+
+
+def to_uint8(pixels: np.ndarray) -> np.ndarray:
+    """Clip to 0–255 and round, for showing an image array."""
+    return np.clip(np.rint(pixels), 0, 255).astype(np.uint8)
