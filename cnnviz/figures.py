@@ -25,6 +25,187 @@ def image_figure(img: np.ndarray, title: str = "", colorscale: str = "gray", zmi
 
 # ----------------------------------------------------------------------------- kernels and pooling
 
+_POOL_COLORS = ["#8dd3c7", "#fdb462", "#bebada", "#fb8072", "#80b1d3", "#b3de69", "#fccde5", "#ffed6f",
+                "#bc80bd", "#ccebc5", "#d9d9d9", "#ffffb3"]
+_DIVERGING = [[0.0, "rgb(5,48,97)"], [0.1, "rgb(33,102,172)"], [0.2, "rgb(67,147,195)"],
+              [0.3, "rgb(146,197,222)"], [0.4, "rgb(209,229,240)"], [0.5, "rgb(247,247,247)"],
+              [0.6, "rgb(253,219,199)"], [0.7, "rgb(244,165,130)"], [0.8, "rgb(214,96,77)"],
+              [0.9, "rgb(178,24,43)"], [1.0, "rgb(103,0,31)"]]
+
+
+def _num(v: float, digits: int = 3) -> str:
+    """A compact number for cell labels: integers without decimals, others rounded."""
+    if not np.isfinite(v):
+        return "−∞" if v < 0 else ("∞" if v > 0 else "NaN")
+    if float(v).is_integer() and abs(v) < 1e6:
+        return str(int(v))
+    return f"{v:.{digits}g}" if abs(v) >= 1e-3 or v == 0 else f"{v:.2e}"
+
+
+def picture_figure(img: np.ndarray, title: str = "", scale: float = 1.0, height: int | None = None,
+                   rects: list[tuple[float, float, float, float, str]] | None = None) -> go.Figure:
+    """A uint8 image (H×W gray or H×W×3) sent as one PNG: light, zoomable, hover gives coordinates.
+
+    ``scale`` is the display downscale factor, so axes and hover use the full image's pixel
+    coordinates; ``rects`` are ``(x0, y0, x1, y1, colour)`` outlines in those coordinates.
+    """
+    import base64
+    import io
+
+    from PIL import Image
+
+    arr = np.asarray(img)
+    if arr.dtype != np.uint8:
+        arr = np.clip(np.rint(arr), 0, 255).astype(np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(arr, "L" if arr.ndim == 2 else "RGB").save(buf, format="PNG", compress_level=1)
+    src = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+    h, w = arr.shape[:2]
+    fig = go.Figure(go.Image(source=src, x0=scale / 2 - 0.5, y0=scale / 2 - 0.5, dx=scale, dy=scale,
+                             hovertemplate="x=%{x:.0f}, y=%{y:.0f}<extra></extra>"))
+    for x0, y0, x1, y1, color in rects or []:
+        fig.add_shape(type="rect", x0=x0 - 0.5, y0=y0 - 0.5, x1=x1 - 0.5, y1=y1 - 0.5,
+                      line=dict(color=color, width=3))
+    fig.update_xaxes(visible=False, range=[-0.5, w * scale - 0.5], constrain="domain")
+    fig.update_yaxes(visible=False, range=[h * scale - 0.5, -0.5], scaleanchor="x", constrain="domain")
+    fig.update_layout(title=dict(text=title or None, font=dict(size=15)), height=height,
+                      margin=dict(l=0, r=0, t=32 if title else 0, b=0))
+    return fig
+
+
+def _grid_heatmap(values: np.ndarray, text: list[list[str]], colorscale, zmin: float, zmax: float,
+                  hover: str = "value") -> go.Heatmap:
+    return go.Heatmap(z=values, text=text, texttemplate="%{text}", textfont=dict(size=13),
+                      colorscale=colorscale, zmin=zmin, zmax=zmax, showscale=False, xgap=1, ygap=1,
+                      hovertemplate=f"row %{{y}}, col %{{x}}<br>{hover} %{{text}}<extra></extra>")
+
+
+def kernel_figure(kernel: np.ndarray, title: str = "", height: int | None = None) -> go.Figure:
+    """A kernel's weights as a labelled grid: red positive, blue negative, white 0."""
+    k = np.asarray(kernel, dtype=np.float64)
+    lim = float(np.abs(k).max()) or 1.0
+    fig = go.Figure(_grid_heatmap(k, [[_num(v) for v in row] for row in k], _DIVERGING, -lim, lim, "weight"))
+    side = height or (45 * k.shape[0] + (40 if title else 10))
+    fig.update_yaxes(autorange="reversed", scaleanchor="x", showticklabels=False, showgrid=False,
+                     zeroline=False)
+    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, constrain="domain")
+    fig.update_layout(title=dict(text=title or None, font=dict(size=14)), height=side,
+                      margin=dict(l=0, r=0, t=34 if title else 0, b=0))
+    return fig
+
+
+def inspector_figure(window: np.ndarray, kernel: np.ndarray, products: np.ndarray,
+                     in_padding: np.ndarray | None = None, total: float | None = None,
+                     height: int = 300) -> go.Figure:
+    """Input window × kernel = products, side by side, every number written in its cell."""
+    from plotly.subplots import make_subplots
+
+    win, ker, prod = (np.asarray(a, dtype=np.float64) for a in (window, kernel, products))
+    pad = np.zeros(win.shape, bool) if in_padding is None else np.asarray(in_padding, bool)
+    titles = ["input window (0–255)", "kernel weights",
+              "products" + (f", sum = {_num(total, 6)}" if total is not None else "")]
+    fig = make_subplots(rows=1, cols=3, subplot_titles=titles, horizontal_spacing=0.06)
+    win_text = [[(_num(v) + ("ᵖ" if p else "")) for v, p in zip(r, pr)] for r, pr in zip(win, pad)]
+    fig.add_trace(_grid_heatmap(win, win_text, "gray", 0, 255, "pixel"), 1, 1)
+    klim = float(np.abs(ker).max()) or 1.0
+    fig.add_trace(_grid_heatmap(ker, [[_num(v) for v in r] for r in ker], _DIVERGING, -klim, klim, "weight"),
+                  1, 2)
+    plim = float(np.abs(prod).max()) or 1.0
+    fig.add_trace(_grid_heatmap(prod, [[_num(v, 4) for v in r] for r in prod], _DIVERGING, -plim, plim,
+                                "product"), 1, 3)
+    fig.data[0].update(textfont=dict(color="#d62728"))   # readable on dark and light pixels alike
+    for i in range(1, 4):
+        fig.update_yaxes(autorange="reversed", showticklabels=False, showgrid=False, zeroline=False,
+                         scaleanchor=f"x{'' if i == 1 else i}", row=1, col=i)
+        fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, constrain="domain", row=1, col=i)
+    fig.update_layout(height=height, margin=dict(l=0, r=0, t=40, b=0))
+    return fig
+
+
+def weights_grid_figure(weights: np.ndarray, titles: list[str] | None = None, cols: int = 8,
+                        cell: int = 90) -> go.Figure:
+    """Small kernels (``N×kh×kw``) side by side, each on its own symmetric diverging scale."""
+    from plotly.subplots import make_subplots
+
+    w = np.asarray(weights, dtype=np.float64)
+    n = w.shape[0]
+    cols = max(1, min(cols, n))
+    rows = -(-n // cols)
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles or [f"#{i}" for i in range(n)],
+                        horizontal_spacing=0.02, vertical_spacing=0.12 / max(rows, 1))
+    for i in range(n):
+        lim = float(np.abs(w[i]).max()) or 1.0
+        fig.add_trace(go.Heatmap(z=w[i], colorscale=_DIVERGING, zmin=-lim, zmax=lim, showscale=False,
+                                 hovertemplate="weight %{z:.3f}<extra></extra>"), i // cols + 1, i % cols + 1)
+    fig.update_yaxes(autorange="reversed", showticklabels=False, showgrid=False, zeroline=False)
+    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
+    fig.update_annotations(font_size=11)
+    fig.update_layout(height=rows * cell + 30, margin=dict(l=0, r=0, t=24, b=0))
+    return fig
+
+
+def pool_example_figure(example, highlight: int | None = None, height: int = 380) -> go.Figure:
+    """The worked pooling example: the (padded) grid with its windows, and the output grid.
+
+    Each window and its output cell share a colour; max pooling circles each window's winner.
+    ``highlight`` shows one window only (to step through them in class).
+    """
+    from plotly.subplots import make_subplots
+
+    g = np.asarray(example.grid, dtype=np.float64)
+    h, w = g.shape
+    p = example.padding
+    kind = example.params.kind
+    out = np.asarray(example.output, dtype=np.float64)
+    oh, ow = out.shape
+    # the input, with the padding ring (−∞ for max, 0 for avg)
+    pad_value = -np.inf if kind == "max" else 0.0
+    full = np.full((h + 2 * p, w + 2 * p), pad_value)
+    full[p:p + h, p:p + w] = g
+    text = [[_num(v) for v in row] for row in full]
+    shade = np.zeros(full.shape)   # grey ring for the padding
+    if p:
+        shade[:p, :] = shade[-p:, :] = shade[:, :p] = shade[:, -p:] = 1.0
+    fig = make_subplots(rows=1, cols=2, column_widths=[0.6, 0.4], horizontal_spacing=0.08,
+                        subplot_titles=[f"input {h}×{w}" + (f" + padding {p}" if p else ""),
+                                        f"output {oh}×{ow}"])
+    xs = np.arange(-p, w + p)
+    ys = np.arange(-p, h + p)
+    fig.add_trace(go.Heatmap(z=shade, x=xs, y=ys, text=text, texttemplate="%{text}", textfont=dict(size=15),
+                             colorscale=[[0, "#ffffff"], [1, "#e6e6e6"]], zmin=0, zmax=1, showscale=False,
+                             xgap=1, ygap=1, hovertemplate="row %{y}, col %{x}: %{text}<extra></extra>"), 1, 1)
+    chosen = range(len(example.windows)) if highlight is None else [highlight]
+    win_x, win_y = [], []
+    for idx in chosen:
+        win = example.windows[idx]
+        color = _POOL_COLORS[(win.out_row * ow + win.out_col) % len(_POOL_COLORS)]
+        inset = 0.0 if highlight is not None else 0.06 * ((win.out_row + win.out_col) % 2)
+        fig.add_shape(type="rect", x0=win.cols[0] - 0.5 + inset, x1=win.cols[1] - 0.5 - inset,
+                      y0=win.rows[0] - 0.5 + inset, y1=win.rows[1] - 0.5 - inset, row=1, col=1,
+                      line=dict(color=color, width=3), fillcolor=color, opacity=0.45, layer="below")
+        fig.add_shape(type="rect", x0=win.out_col - 0.5, x1=win.out_col + 0.5, y0=win.out_row - 0.5,
+                      y1=win.out_row + 0.5, row=1, col=2, line=dict(color=color, width=2),
+                      fillcolor=color, opacity=0.6, layer="below")
+        if win.winner is not None:
+            win_y.append(win.winner[0])
+            win_x.append(win.winner[1])
+    if win_x:
+        fig.add_trace(go.Scatter(x=win_x, y=win_y, mode="markers", hoverinfo="skip", showlegend=False,
+                                 marker=dict(symbol="circle-open", size=30, color="#c0392b",
+                                             line=dict(width=3))), 1, 1)
+    out_text = [[_num(v, 3) for v in row] for row in out]
+    fig.add_trace(go.Heatmap(z=np.zeros_like(out), text=out_text, texttemplate="%{text}",
+                             textfont=dict(size=16), colorscale=[[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]],
+                             showscale=False, xgap=1, ygap=1,
+                             hovertemplate="output row %{y}, col %{x}: %{text}<extra></extra>"), 1, 2)
+    for c in (1, 2):
+        fig.update_yaxes(autorange="reversed", scaleanchor="x" if c == 1 else "x2", showgrid=False,
+                         zeroline=False, dtick=1, row=1, col=c)
+        fig.update_xaxes(showgrid=False, zeroline=False, dtick=1, side="top", constrain="domain", row=1, col=c)
+    fig.update_layout(height=height, margin=dict(l=0, r=0, t=60, b=0), plot_bgcolor="white")
+    return fig
+
+
 # ----------------------------------------------------------------------------- training
 
 # ----------------------------------------------------------------------------- feature maps
