@@ -208,4 +208,159 @@ def pool_example_figure(example, highlight: int | None = None, height: int = 380
 
 # ----------------------------------------------------------------------------- training
 
+RUN_COLORS = ["#2f6fdf", "#e4572e", "#17a398", "#f3a712", "#8e44ad", "#6c757d", "#d62f8b", "#3d9970",
+              "#a0522d", "#1f3a93"]
+
+
+def _percent_axis(fig: go.Figure, **kw) -> None:
+    fig.update_yaxes(tickformat=".0%", rangemode="tozero", **kw)
+
+
+def loss_curve_figure(steps, losses, smoothing: float = 0.8, title: str = "Training loss",
+                      height: int = 320) -> go.Figure:
+    """Training loss per logged step: the raw values (faint) and an exponential moving average."""
+    from .evaluation import smooth
+
+    steps, losses = np.asarray(steps), np.asarray(losses, dtype=np.float64)
+    fig = go.Figure()
+    fig.add_scatter(x=steps, y=losses, mode="lines", name="raw", line=dict(color="#9bb7ea", width=1),
+                    hovertemplate="step %{x}<br>loss %{y:.4f}<extra>raw</extra>")
+    if len(losses):
+        fig.add_scatter(x=steps, y=smooth(losses, smoothing), mode="lines", name="smoothed",
+                        line=dict(color="#2f6fdf", width=3),
+                        hovertemplate="step %{x}<br>loss %{y:.4f}<extra>smoothed</extra>")
+    fig.update_layout(title=title, height=height, margin=dict(l=10, r=10, t=40, b=10),
+                      xaxis_title="step", yaxis_title="cross-entropy loss",
+                      legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1))
+    fig.update_yaxes(rangemode="tozero")
+    return fig
+
+
+def accuracy_curve_figure(eval_steps, train_acc, test_acc, running_steps=None, running_acc=None,
+                          title: str = "Accuracy", height: int = 320) -> go.Figure:
+    """Train and test accuracy at the evaluation points, with the running training accuracy."""
+    fig = go.Figure()
+    if running_steps is not None and len(running_steps):
+        fig.add_scatter(x=running_steps, y=running_acc, mode="lines", name="train (running, this epoch)",
+                        line=dict(color="#f3a712", width=1, dash="dot"),
+                        hovertemplate="step %{x}<br>%{y:.1%}<extra>running train</extra>")
+    fig.add_scatter(x=eval_steps, y=train_acc, mode="lines+markers", name="train",
+                    line=dict(color="#e4572e", width=2), marker=dict(size=8),
+                    hovertemplate="step %{x}<br>train %{y:.2%}<extra></extra>")
+    fig.add_scatter(x=eval_steps, y=test_acc, mode="lines+markers", name="test",
+                    line=dict(color="#17a398", width=3), marker=dict(size=9),
+                    hovertemplate="step %{x}<br>test %{y:.2%}<extra></extra>")
+    fig.update_layout(title=title, height=height, margin=dict(l=10, r=10, t=40, b=10), xaxis_title="step",
+                      yaxis_title="accuracy",
+                      legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1))
+    _percent_axis(fig, range=[0, 1.02])
+    return fig
+
+
+def confusion_matrix_figure(cm, classes: list[str], title: str = "Confusion matrix",
+                            height: int = 480) -> go.Figure:
+    """Heatmap of ``cm[true, predicted]``; each cell shows its count, the colour the row share."""
+    cm = np.asarray(cm, dtype=np.int64)
+    rows = cm.sum(1, keepdims=True)
+    share = np.divide(cm, np.where(rows == 0, 1, rows), dtype=np.float64)
+    labels = [str(c) for c in classes]
+    fig = go.Figure(go.Heatmap(
+        z=share, x=labels, y=labels, text=cm, texttemplate="%{text}", colorscale="Blues", zmin=0, zmax=1,
+        customdata=cm, colorbar=dict(title="share of<br>true class", tickformat=".0%"),
+        hovertemplate="true %{y}, predicted %{x}<br>%{customdata} examples (%{z:.1%} of %{y})<extra></extra>"))
+    fig.update_yaxes(autorange="reversed", title="true class", type="category")
+    fig.update_xaxes(title="predicted class", type="category", side="bottom")
+    fig.update_layout(title=title, height=height, margin=dict(l=10, r=10, t=40, b=10))
+    return fig
+
+
+def per_class_accuracy_figure(per_class, classes: list[str], title: str = "Accuracy per class",
+                              height: int = 480) -> go.Figure:
+    """Horizontal bars of per-class accuracy (recall), worst classes highlighted."""
+    acc = np.asarray(per_class, dtype=np.float64)
+    labels = [str(c) for c in classes]
+    finite = acc[np.isfinite(acc)]
+    worst = np.nanmin(acc) if finite.size else np.nan
+    colors = ["#e4572e" if np.isfinite(a) and a == worst and finite.size > 1 else "#2f6fdf" for a in acc]
+    fig = go.Figure(go.Bar(x=acc, y=labels, orientation="h", marker_color=colors,
+                           text=[f"{a:.1%}" if np.isfinite(a) else "no examples" for a in acc],
+                           textposition="auto", hovertemplate="class %{y}: %{x:.2%}<extra></extra>"))
+    fig.update_yaxes(autorange="reversed", type="category", title="true class")
+    fig.update_xaxes(tickformat=".0%", range=[0, 1], title="accuracy")
+    fig.update_layout(title=title, height=height, margin=dict(l=10, r=10, t=40, b=10))
+    return fig
+
+
+def misclassified_gallery_figure(images, true_labels, pred_labels, confidence=None,
+                                 classes: list[str] | None = None, columns: int = 8,
+                                 title: str = "") -> go.Figure:
+    """A grid of misclassified images titled "true → predicted (confidence)"."""
+    from plotly.subplots import make_subplots
+
+    images = np.asarray(images)
+    n = len(images)
+    names = [str(c) for c in (classes or range(10))]
+    if n == 0:
+        fig = go.Figure()
+        fig.add_annotation(text="No misclassified examples", showarrow=False, font=dict(size=18))
+        fig.update_layout(height=120, xaxis_visible=False, yaxis_visible=False)
+        return fig
+    cols = max(1, min(columns, n))
+    rows = -(-n // cols)
+    titles = []
+    for i in range(n):
+        t, p = names[int(true_labels[i])], names[int(pred_labels[i])]
+        c = f" ({float(confidence[i]):.0%})" if confidence is not None else ""
+        titles.append(f"true {t} → <b>{p}</b>{c}")
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles, horizontal_spacing=0.012,
+                        vertical_spacing=min(0.3 / rows, 0.08))
+    for i in range(n):
+        r, c = divmod(i, cols)
+        fig.add_trace(go.Heatmap(z=images[i], colorscale="gray", zmin=0, zmax=255,
+                                 showscale=False, hovertemplate=f"{titles[i]}<extra></extra>"),
+                      row=r + 1, col=c + 1)
+    fig.update_yaxes(autorange="reversed", showticklabels=False, showgrid=False, scaleanchor=None)
+    fig.update_xaxes(showticklabels=False, showgrid=False)
+    for ann in fig.layout.annotations:
+        ann.font.size = 11
+    fig.update_layout(title=title or None, height=40 + rows * 150, margin=dict(l=0, r=0, t=40 if title else 25, b=0))
+    return fig
+
+
+def compare_runs_figure(runs: list[dict], metric: str = "loss", smoothing: float = 0.8,
+                        height: int = 360) -> go.Figure:
+    """Overlay several runs.  Each run: ``name``, ``steps``, ``losses``, ``eval_steps``, ``test_acc``.
+
+    ``metric="loss"`` plots the smoothed training loss per step; ``"test_acc"`` the test accuracy
+    at the evaluation points.  The x axis is the fraction of training done (runs differ in steps).
+    """
+    from .evaluation import smooth
+
+    fig = go.Figure()
+    for i, run in enumerate(runs):
+        color = RUN_COLORS[i % len(RUN_COLORS)]
+        total = max(1, run.get("total_steps") or (max(run["steps"]) if len(run["steps"]) else 1))
+        if metric == "loss":
+            x = np.asarray(run["steps"], dtype=np.float64) / total
+            y = smooth(run["losses"], smoothing) if len(run["losses"]) else []
+            tmpl = "%{y:.4f}"
+        else:
+            x = np.asarray(run["eval_steps"], dtype=np.float64) / total
+            y = run["test_acc"]
+            tmpl = "%{y:.2%}"
+        fig.add_scatter(x=x, y=y, mode="lines+markers" if metric != "loss" else "lines", name=run["name"],
+                        line=dict(color=color, width=2.5),
+                        hovertemplate=f"{run['name']}<br>%{{x:.0%}} of training<br>{tmpl}<extra></extra>")
+    fig.update_xaxes(title="fraction of training", tickformat=".0%", range=[0, 1.02])
+    if metric == "loss":
+        fig.update_layout(title="Training loss (smoothed)", yaxis_title="loss")
+        fig.update_yaxes(rangemode="tozero")
+    else:
+        fig.update_layout(title="Test accuracy", yaxis_title="accuracy")
+        _percent_axis(fig)
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10),
+                      legend=dict(orientation="h", yanchor="top", y=-0.2, xanchor="left", x=0))
+    return fig
+
+
 # ----------------------------------------------------------------------------- feature maps
