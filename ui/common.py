@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import streamlit as st
 
 from cnnviz import checkpoints, data
@@ -24,3 +27,8 @@ def load_model(path: str, mtime: float):
 
 def shipped_checkpoints() -> list[checkpoints.CheckpointInfo]:
     return checkpoints.list_checkpoints(checkpoints.SHIPPED_DIR)
+
+
+def user_checkpoint_dir() -> Path:
+    """Where users' own checkpoints are saved (``CNNVIZ_USER_CHECKPOINTS``, default ``checkpoints/user``)."""
+    return Path(os.environ.get("CNNVIZ_USER_CHECKPOINTS", "checkpoints/user"))
