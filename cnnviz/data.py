@@ -12,7 +12,8 @@ Sources
     ``cnnviz/data/mnist_embedded.npz`` (built by ``scripts/build_embedded_mnist.py``).
     Split 8,000 train / 2,000 test: stratified, 20 % of every class goes to the
     test split, chosen by a permutation from ``numpy.random.default_rng(2024)``
-    per class (:func:`embedded_split_indices`).  The split never changes.
+    per class, then each part is shuffled by the same generator so that any
+    prefix mixes all classes (:func:`embedded_split_indices`).  The split never changes.
 ``mnist``
     The full 60k/10k MNIST via ``torchvision.datasets.MNIST`` when its files are in
     ``root`` or can be downloaded.  Offline it falls back to ``embedded`` within a
@@ -137,7 +138,8 @@ def embedded_split_indices(labels: np.ndarray, seed: int = SPLIT_SEED,
                            test_fraction: float = TEST_FRACTION) -> tuple[np.ndarray, np.ndarray]:
     """Stratified, fixed split: ``test_fraction`` of every class (rounded) goes to test.
 
-    With the shipped 10,000 digits this gives exactly 8,000 / 2,000.
+    With the shipped 10,000 digits this gives exactly 8,000 / 2,000.  Both parts come
+    in a fixed shuffled order, so any prefix is a class-balanced sample.
     """
     rng = np.random.default_rng(seed)
     train, test = [], []
@@ -147,7 +149,9 @@ def embedded_split_indices(labels: np.ndarray, seed: int = SPLIT_SEED,
         n_test = int(round(len(idx) * test_fraction))
         test.append(idx[:n_test])
         train.append(idx[n_test:])
-    return np.sort(np.concatenate(train)), np.sort(np.concatenate(test))
+    # a fixed shuffle, so that the first N examples (quick runs, tests) mix all classes
+    train_idx, test_idx = np.concatenate(train), np.concatenate(test)
+    return train_idx[rng.permutation(len(train_idx))], test_idx[rng.permutation(len(test_idx))]
 
 
 def load_embedded(note: str = "") -> DataSplit:
