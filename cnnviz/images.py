@@ -148,7 +148,7 @@ def load_image(data: bytes, name: str = "upload", max_pixels: int = MAX_PIXELS,
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
-            im = Image.open(io.BytesIO(data), formats=list(_ACCEPTED))
+            im = Image.open(io.BytesIO(data), formats=list(FORMATS))
         except UnidentifiedImageError:
             raise ImageLoadError(f"“{name}” is not an image Cnnviz can read. Upload a PNG, JPEG, GIF, "
                                  "BMP or WEBP file.") from None
@@ -191,6 +191,9 @@ def load_image(data: bytes, name: str = "upload", max_pixels: int = MAX_PIXELS,
             raise ImageLoadError(f"“{name}” is too large to decode.") from None
     if not np.isfinite(arr).all():
         raise ImageLoadError(f"“{name}” contains invalid pixel values.")
+    if arr.ndim == 3 and np.array_equal(arr[..., 0], arr[..., 1]) and np.array_equal(arr[..., 0], arr[..., 2]):
+        arr = np.ascontiguousarray(arr[..., 0])      # a gray picture stored as RGB (GIF, WEBP, ...)
+        notes.append("stored as colour but gray: treated as grayscale")
     return LoadedImage(arr, name, fmt, original_mode, notes)
 
 
@@ -212,12 +215,17 @@ def load_sample(key: str) -> LoadedImage:
                        "RGB" if arr.ndim == 3 else "L")
 
 
-def to_gray(pixels: np.ndarray) -> np.ndarray:
-    """ITU-R 601 luma (what Pillow's ``convert('L')`` uses), float32 0–255, no rounding."""
+def to_gray(pixels: np.ndarray, round_values: bool = True) -> np.ndarray:
+    """ITU-R 601 luma (what Pillow's ``convert('L')`` uses), float32 0–255.
+
+    Rounded to whole numbers by default, like Pillow: the pixel inspector then shows integers,
+    and integer kernels give exact sums.
+    """
     if pixels.ndim == 2:
         return pixels.astype(np.float32, copy=False)
     r, g, b = (pixels[..., i].astype(np.float32, copy=False) for i in range(3))
-    return (np.float32(0.299) * r + np.float32(0.587) * g + np.float32(0.114) * b).astype(np.float32)
+    gray = np.float32(0.299) * r + np.float32(0.587) * g + np.float32(0.114) * b
+    return (np.rint(gray) if round_values else gray).astype(np.float32)
 
 
 def display_downscale(pixels: np.ndarray, max_side: int = 900) -> tuple[np.ndarray, float]:

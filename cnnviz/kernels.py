@@ -178,7 +178,7 @@ def validate_kernel(values, sizes: tuple[int, ...] | None = None) -> np.ndarray:
             except (TypeError, ValueError):
                 raise KernelError(f"The kernel cell at {where} ({v!r}) is not a number.") from None
             if _math.isnan(f):
-                raise KernelError(f"The kernel cell at {where} is NaN (not a number). Enter a number.")
+                raise KernelError(f"The kernel cell at {where} is empty or not a number (NaN). Enter a number.")
             if _math.isinf(f):
                 raise KernelError(f"The kernel cell at {where} is infinite. Enter a finite number.")
             if abs(f) > MAX_ABS_WEIGHT:
@@ -403,12 +403,27 @@ class DisplayImage:
     flat: bool = False
 
 
-def scale_for_display(output: np.ndarray, scaling: str = "clip", max_side: int | None = None) -> DisplayImage:
+def _robust_top(values: np.ndarray, percentile: float | None) -> tuple[float, float]:
+    """``(limit, max)`` of ``|values|``: the limit is the given percentile (a few extreme pixels
+    would otherwise wash out everything else), never 0 unless every value is 0."""
+    a = np.abs(values.ravel())
+    top = float(a.max())
+    if percentile is None or top == 0:
+        return top, top
+    if a.size > 4_000_000:                 # a regular subsample is plenty for a percentile
+        a = a[:: a.size // 2_000_000]
+    limit = float(np.percentile(a, percentile))
+    return (limit if limit > 0 else top), top
+
+
+def scale_for_display(output: np.ndarray, scaling: str = "clip", max_side: int | None = None,
+                      percentile: float | None = 99.5) -> DisplayImage:
     """Map a (possibly signed) output to uint8 for showing.  A flat output never divides by zero.
 
     The limits come from the full-resolution output; with ``max_side`` only the picture shown is
     downscaled (area averaging) afterwards.  ``H×W×1`` becomes ``H×W``; for a 3-channel output the
-    diverging map shows the mean of the channels.
+    diverging map shows the mean of the channels.  ``absolute`` and ``diverging`` saturate at the
+    ``percentile`` of ``|output|`` (``None``: at the maximum), which the legend states.
     """
     from .images import display_downscale
 
@@ -427,13 +442,15 @@ def scale_for_display(output: np.ndarray, scaling: str = "clip", max_side: int |
         img = np.clip(np.rint(small), 0, 255).astype(np.uint8)
         legend = f"black = 0 or less, white = 255 or more (output range {lo:.4g} to {hi:.4g})"
         return DisplayImage(img, 0.0, 255.0, scaling, legend, factor, flat)
+    if scaling in ("absolute", "diverging"):
+        limit, top = _robust_top(out, percentile)
+        sat = "" if limit >= top else f" or more (the largest is {top:.4g}; {percentile:g}% of pixels are below)"
     if scaling == "absolute":
-        top = max(abs(lo), abs(hi))
-        img = np.zeros(small.shape, np.uint8) if top == 0 else \
-            np.clip(np.rint(np.abs(small) * (255.0 / top)), 0, 255).astype(np.uint8)
-        legend = ("the output is 0 everywhere" if top == 0 else
-                  f"black = 0, white = |value| {top:.4g} (the largest response)")
-        return DisplayImage(img, 0.0, top, scaling, legend, factor, flat)
+        img = np.zeros(small.shape, np.uint8) if limit == 0 else \
+            np.clip(np.rint(np.abs(small) * (255.0 / limit)), 0, 255).astype(np.uint8)
+        legend = ("the output is 0 everywhere" if limit == 0 else
+                  f"black = 0, white = |value| {limit:.4g}{sat}")
+        return DisplayImage(img, 0.0, limit, scaling, legend, factor, flat)
     if scaling == "minmax":
         if flat:
             img = np.full(small.shape, 128, np.uint8)
@@ -444,10 +461,9 @@ def scale_for_display(output: np.ndarray, scaling: str = "clip", max_side: int |
         return DisplayImage(img, lo, hi, scaling, legend, factor, flat)
     # diverging
     mono = small.mean(axis=2) if small.ndim == 3 else small
-    limit = max(abs(lo), abs(hi))
     img = diverging_rgb(mono, limit)
     legend = ("the output is 0 everywhere (all white)" if limit == 0 else
-              f"blue = −{limit:.4g}, white = 0, red = +{limit:.4g}")
+              f"blue = −{limit:.4g}, white = 0, red = +{limit:.4g}{sat}")
     if small.ndim == 3:
         legend += " (the mean of the R, G and B outputs)"
     return DisplayImage(img, -limit, limit, scaling, legend, factor, flat)

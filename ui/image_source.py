@@ -1,0 +1,72 @@
+"""The image picker shared by the kernels and pooling pages: a sample photo or a safe upload."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from cnnviz import images
+
+SOURCE_SAMPLE = "Sample photo"
+SOURCE_UPLOAD = "Upload an image"
+
+
+@st.cache_resource(show_spinner=False)
+def sample(key: str) -> images.LoadedImage:
+    """A scikit-image sample, loaded once per server (read-only: never modify its pixels)."""
+    loaded = images.load_sample(key)
+    loaded.pixels.setflags(write=False)
+    return loaded
+
+
+def decode_upload(data: bytes, name: str) -> images.LoadedImage:
+    """Decode an upload with the safe loader (raises :class:`cnnviz.images.ImageLoadError`)."""
+    loaded = images.load_image(data, name)
+    loaded.pixels.setflags(write=False)
+    return loaded
+
+
+def pick_image(prefix: str) -> images.LoadedImage | None:
+    """Widgets for choosing the image; returns it, or ``None`` after showing why there is none."""
+    source = st.radio("Image source", [SOURCE_SAMPLE, SOURCE_UPLOAD], horizontal=True, key=f"{prefix}_source")
+    if source == SOURCE_SAMPLE:
+        key = st.selectbox("Sample", images.sample_names(), key=f"{prefix}_sample",
+                           format_func=lambda k: images.SAMPLES[k][0])
+        return sample(key)
+    uploaded = st.file_uploader(
+        "PNG, JPEG, GIF (first frame), BMP or WEBP", type=list(images.EXTENSIONS), key=f"{prefix}_upload",
+        help=f"At most {images.MAX_BYTES // 2**20} MB and {images.MAX_PIXELS / 1e6:.0f} megapixels. "
+             "Large images are computed at full size and only shown smaller.")
+    if uploaded is None:
+        st.info("Upload an image, or switch back to a sample photo.")
+        return None
+    cache_key = f"{prefix}_decoded"
+    cached = st.session_state.get(cache_key)
+    if cached is not None and cached[0] == uploaded.file_id:
+        return cached[1]
+    try:
+        loaded = decode_upload(uploaded.getvalue(), uploaded.name)
+    except images.ImageLoadError as exc:
+        st.session_state.pop(cache_key, None)
+        st.error(str(exc), icon="🚫")
+        return None
+    st.session_state[cache_key] = (uploaded.file_id, loaded)
+    return loaded
+
+
+def describe(img: images.LoadedImage) -> None:
+    """One caption line: size, colour and what the loader did."""
+    kind = "colour (RGB)" if img.mode == "RGB" else "grayscale"
+    text = f"{img.width}×{img.height} pixels (width × height), {kind}"
+    if img.notes:
+        text += "; " + "; ".join(img.notes)
+    st.caption(text)
+
+
+def upscale_nearest(arr: np.ndarray, target_side: int) -> np.ndarray:
+    """Repeat pixels so a small image shows as crisp blocks (display only)."""
+    h, w = arr.shape[:2]
+    f = max(1, target_side // max(h, w))
+    if f == 1:
+        return arr
+    return np.repeat(np.repeat(arr, f, axis=0), f, axis=1)
