@@ -1,0 +1,324 @@
+"""Kernels against references: torch shapes, scipy.ndimage.correlate, exact inspector sums."""
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+import scipy.ndimage as ndi
+import torch
+import torch.nn.functional as F
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cnnviz import checkpoints, kernels, models
+from cnnviz.kernels import ConvParams, KernelError
+
+SCIPY_MODE = {"zeros": "constant", "reflect": "mirror", "replicate": "nearest", "circular": "wrap"}
+NUMPY_PAD = {"zeros": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+RNG = np.random.default_rng(1)
+IMG = RNG.random((37, 45)).astype(np.float32)                       # 0–1: float32 error ≪ 1e-5
+IMG255 = RNG.integers(0, 256, (29, 33, 3)).astype(np.float32)       # whole numbers, like photos
+SINGLE = [k for k, p in kernels.PRESETS.items() if p.combine == "single"]
+FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def dilate(k: np.ndarray, d: int) -> np.ndarray:
+    kh, kw = k.shape
+    out = np.zeros((d * (kh - 1) + 1, d * (kw - 1) + 1), np.float64)
+    out[::d, ::d] = k
+    return out
+
+
+def reference(img: np.ndarray, k: np.ndarray, p: ConvParams) -> np.ndarray:
+    """Pad with NumPy, correlate with scipy, keep the positions where the kernel fits, step by stride."""
+    x = np.pad(img.astype(np.float64), p.padding, mode=NUMPY_PAD[p.padding_mode]) if p.padding else \
+        img.astype(np.float64)
+    kd = dilate(k.astype(np.float64), p.dilation)
+    sh, sw = kd.shape
+    # scipy puts the kernel's centre (index s // 2) on each pixel: out[i + s//2] = Σ x[i + a] kd[a]
+    out = ndi.correlate(x, kd, mode="constant")
+    rows, cols = x.shape[0] - sh + 1, x.shape[1] - sw + 1
+    return out[sh // 2:sh // 2 + rows, sw // 2:sw // 2 + cols][:: p.stride, :: p.stride]
+
+
+# ----------------------------------------------------------------------------- output size
+
+@FAST
+@given(size=st.integers(1, 40), width=st.integers(1, 40), k=st.integers(1, 7), s=st.integers(1, 5),
+       p=st.integers(0, 4), d=st.integers(1, 4))
+def test_output_size_equals_torch_shape(size, width, k, s, p, d):
+    params = ConvParams(s, p, "zeros", d)
+    span = d * (k - 1) + 1
+    if span > size + 2 * p or span > width + 2 * p:
+        assert kernels.output_size(min(size, width), k, p, s, d) == 0
+        with pytest.raises(KernelError, match="does not fit"):
+            kernels.check_params(size, width, (k, k), params)
+        return
+    y = F.conv2d(torch.zeros(1, 1, size, width), torch.zeros(1, 1, k, k), stride=s, padding=p, dilation=d)
+    assert (kernels.output_size(size, k, p, s, d), kernels.output_size(width, k, p, s, d)) == tuple(y.shape[2:])
+    assert kernels.check_params(size, width, (k, k), params) == tuple(y.shape[2:])
+    got = kernels.convolve(np.zeros((size, width), np.float32), np.ones((k, k), np.float32), s, p, "zeros", d)
+    assert got.shape == tuple(y.shape[2:])
+    text = kernels.formula_text(width, k, p, s, d)
+    assert text.endswith(f"= {y.shape[3]}")
+
+
+# ----------------------------------------------------------------------------- against scipy
+
+@pytest.mark.parametrize("key", SINGLE)
+@pytest.mark.parametrize("mode", kernels.PADDING_MODES)
+def test_presets_match_scipy_correlate_same_size(key, mode):
+    k = kernels.PRESETS[key].kernel
+    pad = k.shape[0] // 2
+    got = kernels.convolve(IMG, k, padding=pad, padding_mode=mode)
+    ref = ndi.correlate(IMG.astype(np.float64), k.astype(np.float64), mode=SCIPY_MODE[mode])
+    assert got.shape == IMG.shape
+    np.testing.assert_allclose(got, ref, atol=1e-5, rtol=0)
+
+
+@FAST
+@given(k=st.sampled_from([1, 2, 3, 4, 5]), s=st.integers(1, 4), p=st.integers(0, 4), d=st.integers(1, 3),
+       mode=st.sampled_from(kernels.PADDING_MODES), seed=st.integers(0, 2**16))
+def test_random_kernels_match_scipy(k, s, p, d, mode, seed):
+    rng = np.random.default_rng(seed)
+    weights = rng.normal(size=(k, k)).astype(np.float32)
+    params = ConvParams(s, p, mode, d)
+    got = kernels.convolve(IMG, weights, s, p, mode, d)
+    np.testing.assert_allclose(got, reference(IMG, weights, params), atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("key", ["sobel_x", "laplacian", "outline", "sharpen", "emboss", "gaussian5"])
+def test_integer_images_are_exact(key):
+    """Whole-number pixels and dyadic weights: float32 arithmetic is exact, so equality holds."""
+    k = kernels.PRESETS[key].kernel
+    got = kernels.convolve(IMG255[..., 0], k, padding=k.shape[0] // 2)
+    ref = ndi.correlate(IMG255[..., 0].astype(np.float64), k.astype(np.float64), mode="constant")
+    np.testing.assert_array_equal(got, ref)
+
+
+def test_rgb_is_filtered_per_channel():
+    r = kernels.apply_preset(IMG255, "sobel_y", ConvParams(2, 1, "replicate", 1, "rgb"))
+    assert r.output.shape == (15, 17, 3)
+    for c in range(3):
+        ref = reference(IMG255[..., c], kernels.PRESETS["sobel_y"].kernel, r.params)
+        np.testing.assert_allclose(r.output[..., c], ref, rtol=1e-6, atol=1e-3)
+
+
+def test_grayscale_uses_luma():
+    r = kernels.apply_preset(IMG255, "identity", ConvParams(padding=1))
+    assert r.output.shape == IMG255.shape[:2] + (1,)
+    luma = IMG255 @ np.array([0.299, 0.587, 0.114])
+    assert (r.output[..., 0] == np.floor(r.output[..., 0])).all()       # rounded like Pillow's L
+    assert np.abs(r.output[..., 0] - luma).max() <= 0.5 + 1e-4
+
+
+def test_gradient_magnitude():
+    r = kernels.apply_preset(IMG, "sobel_magnitude", ConvParams(padding=1))
+    gx = ndi.correlate(IMG.astype(np.float64), kernels.PRESETS["sobel_x"].kernel.astype(np.float64),
+                       mode="constant")
+    gy = ndi.correlate(IMG.astype(np.float64), kernels.PRESETS["sobel_y"].kernel.astype(np.float64),
+                       mode="constant")
+    np.testing.assert_allclose(r.output[..., 0], np.hypot(gx, gy), atol=1e-5)
+
+
+def test_conv_input_is_channels_last():
+    t = kernels._as_nchw_channels_last(np.ascontiguousarray(IMG255))
+    assert t.shape == (1, 3, 29, 33)
+    assert t.is_contiguous(memory_format=torch.channels_last)
+
+
+def test_presets_are_as_specified():
+    assert set(kernels.PRESETS) >= {"identity", "sobel_x", "sobel_y", "sobel_magnitude", "scharr_x", "prewitt_x",
+                                    "laplacian", "outline", "box_blur", "gaussian3", "gaussian5", "sharpen",
+                                    "emboss"}
+    np.testing.assert_array_equal(kernels.PRESETS["outline"].kernel, [[-1, -1, -1], [-1, 8, -1], [-1, -1, -1]])
+    for key in ("box_blur", "gaussian3", "gaussian5", "sharpen", "emboss", "identity"):
+        assert kernels.PRESETS[key].kernel.sum() == pytest.approx(1.0, abs=1e-6)
+    for key in ("sobel_x", "sobel_y", "scharr_x", "prewitt_x", "laplacian", "outline"):
+        assert kernels.PRESETS[key].kernel.sum() == 0
+
+
+# ----------------------------------------------------------------------------- bad input
+
+@pytest.mark.parametrize("bad, match", [
+    (float("nan"), "NaN"), (float("inf"), "infinite"), (float("-inf"), "infinite"),
+    (1000.5, "between"), (-2e3, "between"), (None, "empty"), ("abc", "not a number"), ("", "empty"),
+])
+def test_bad_kernel_values(bad, match):
+    grid = [[0, 0, 0], [0, 1, 0], [0, 0, 0]]
+    grid[1][2] = bad
+    with pytest.raises(KernelError, match=match) as info:
+        kernels.validate_kernel(grid, sizes=(3, 5))
+    assert "row 2, column 3" in str(info.value)
+
+
+def test_valid_kernel_limits():
+    k = kernels.validate_kernel([[1000, -1000, 0]] * 3, sizes=(3, 5))
+    assert k.dtype == np.float32 and k.shape == (3, 3)
+    with pytest.raises(KernelError, match="3×3"):
+        kernels.validate_kernel([[1, 2], [3, 4]], sizes=(3, 5))
+
+
+def test_normalise():
+    k, how = kernels.normalise(np.ones((3, 3), np.float32))
+    assert k.sum() == pytest.approx(1.0) and "sum" in how
+    k, how = kernels.normalise(kernels.PRESETS["laplacian"].kernel)      # sum 0
+    assert np.isfinite(k).all() and k[k > 0].sum() == pytest.approx(1.0) and "sum to 0" in how
+    z, how = kernels.normalise(np.zeros((3, 3), np.float32))
+    assert (z == 0).all() and "all weights are 0" in how
+
+
+@pytest.mark.parametrize("params, match", [
+    (ConvParams(stride=0), "Stride 0"),
+    (ConvParams(dilation=0), "Dilation 0"),
+    (ConvParams(padding=-1), "Padding -1"),
+    (ConvParams(padding=6, padding_mode="reflect"), "Reflect padding"),
+    (ConvParams(padding=7, padding_mode="circular"), "Circular padding"),
+    (ConvParams(dilation=4), "does not fit"),
+    (ConvParams(padding_mode="mirror"), "padding mode"),
+])
+def test_bad_parameters(params, match):
+    with pytest.raises(KernelError, match=match):
+        kernels.apply_kernels(np.zeros((6, 8), np.float32), kernels.PRESETS["sobel_x"].kernel, params)
+
+
+def test_kernel_larger_than_image():
+    with pytest.raises(KernelError, match="does not fit"):
+        kernels.apply_preset(np.zeros((4, 4), np.float32), "gaussian5")
+    out = kernels.apply_preset(np.zeros((4, 4), np.float32), "gaussian5", ConvParams(padding=1))
+    assert out.out_size == (2, 2)
+
+
+# ----------------------------------------------------------------------------- display scaling
+
+@pytest.mark.parametrize("scaling", list(kernels.SCALINGS))
+@pytest.mark.parametrize("value", [0.0, 37.5, -12.0])
+def test_flat_output_never_divides_by_zero(scaling, value):
+    with warnings.catch_warnings(), np.errstate(all="raise"):
+        warnings.simplefilter("error")
+        d = kernels.scale_for_display(np.full((5, 7, 1), value, np.float32), scaling)
+    assert d.image.dtype == np.uint8 and d.image.shape[:2] == (5, 7)
+    assert d.legend
+
+
+def test_scalings():
+    out = np.array([[-100.0, 0.0], [50.0, 300.0]], np.float32)
+    clip = kernels.scale_for_display(out, "clip").image
+    np.testing.assert_array_equal(clip, [[0, 0], [50, 255]])
+    mm = kernels.scale_for_display(out, "minmax").image
+    assert mm[0, 0] == 0 and mm[1, 1] == 255
+    ab = kernels.scale_for_display(out, "absolute", percentile=None).image
+    assert ab[0, 1] == 0 and ab[1, 1] == 255 and ab[0, 0] == 85
+    dv = kernels.scale_for_display(out, "diverging", percentile=None).image
+    assert dv.shape == (2, 2, 3)
+    np.testing.assert_array_equal(dv[0, 1], [247, 247, 247])       # 0 is white
+    assert dv[0, 0, 2] > dv[0, 0, 0] and dv[1, 1, 0] > dv[1, 1, 2]  # negative blue, positive red
+    with pytest.raises(KernelError):
+        kernels.scale_for_display(out, "rainbow")
+
+
+def test_display_scaling_downscales_only_the_picture():
+    out = RNG.normal(size=(1200, 800)).astype(np.float32)
+    d = kernels.scale_for_display(out, "minmax", max_side=300)
+    assert d.image.shape == (300, 200) and d.factor == pytest.approx(4.0)
+    assert d.low == out.min() and d.high == out.max()
+
+
+# ----------------------------------------------------------------------------- pixel inspector
+
+@FAST
+@given(key=st.sampled_from(list(kernels.PRESETS)), s=st.integers(1, 3), p=st.integers(0, 3),
+       d=st.integers(1, 2), mode=st.sampled_from(kernels.PADDING_MODES), color=st.sampled_from(["gray", "rgb"]),
+       data=st.data())
+def test_inspector_sum_is_the_output_pixel(key, s, p, d, mode, color, data):
+    params = ConvParams(s, p, mode, d, color)
+    r = kernels.apply_preset(IMG255, key, params)
+    oh, ow = r.out_size
+    row, col = data.draw(st.integers(0, oh - 1)), data.draw(st.integers(0, ow - 1))
+    ch = data.draw(st.integers(0, r.input.shape[2] - 1))
+    ins = kernels.inspect_pixel(r, row, col, ch)
+    # the window really is what the padded image holds there
+    padded = np.pad(r.input[..., ch].astype(np.float64), p, mode=NUMPY_PAD[mode]) if p else r.input[..., ch]
+    rows, cols = ins.rows + p, ins.cols + p
+    np.testing.assert_array_equal(ins.window, padded[np.ix_(rows, cols)])
+    for k, prod in zip(ins.kernels, ins.products):
+        np.testing.assert_array_equal(prod, ins.window * k)
+    if key == "box_blur" or ins.combine == "magnitude":   # 1/9 and √ are not exact in float32
+        assert ins.value == pytest.approx(ins.output_value, rel=1e-6, abs=1e-4)
+    else:
+        assert ins.value == ins.output_value                # exactly
+    assert ins.matches
+
+
+def test_inspector_bounds():
+    r = kernels.apply_preset(IMG, "sobel_x")
+    with pytest.raises(KernelError, match="outside"):
+        kernels.inspect_pixel(r, 35, 0)
+    with pytest.raises(KernelError, match="Channel"):
+        kernels.inspect_pixel(r, 0, 0, 1)
+
+
+def test_inspector_marks_padding():
+    r = kernels.apply_preset(IMG255, "sobel_x", ConvParams(padding=1))
+    ins = kernels.inspect_pixel(r, 0, 0)
+    assert ins.in_padding[0].all() and ins.in_padding[:, 0].all() and not ins.in_padding[1:, 1:].any()
+    assert (ins.window[ins.in_padding] == 0).all()
+
+
+# ----------------------------------------------------------------------------- learned kernels
+
+@pytest.fixture(scope="module")
+def saved_lenet(tmp_path_factory):
+    torch.manual_seed(0)
+    model = models.build("lenet5")
+    path = checkpoints.save_checkpoint(tmp_path_factory.mktemp("ck") / "lenet5", model,
+                                       checkpoints.CheckpointMeta(arch="lenet5", test_acc=0.5))
+    return path
+
+
+def test_learned_kernels_match_the_models_own_layer(saved_lenet):
+    infos = checkpoints.list_checkpoints(saved_lenet.parent)
+    assert [i.name for i in infos] == ["lenet5"]
+    model, meta = checkpoints.load_checkpoint(infos[0].path)
+    res = kernels.apply_learned(IMG255, model, meta.mean, meta.std, display_side=1000, chunk_bytes=1)
+    gray = np.rint(IMG255 @ np.array([0.299, 0.587, 0.114], np.float32))
+    x = torch.from_numpy(((gray / 255 - meta.mean) / meta.std).astype(np.float32))[None, None]
+    with torch.no_grad():
+        ref = model.c1(x)[0].numpy()
+    assert res.layer == "c1" and res.weights.shape == (6, 5, 5) and len(res.maps) == 6
+    assert res.out_size == ref.shape[1:] == (29, 33)
+    for m, r_, (lo, hi) in zip(res.maps, ref, res.ranges):
+        np.testing.assert_allclose(m, r_, atol=1e-4)
+        assert lo == pytest.approx(r_.min(), abs=1e-5) and hi == pytest.approx(r_.max(), abs=1e-5)
+    inv = kernels.apply_learned(IMG255, model, meta.mean, meta.std, invert=True, display_side=1000)
+    assert not np.allclose(inv.maps[0], res.maps[0])
+
+
+def test_learned_maps_are_downscaled_for_display_only(saved_lenet):
+    model, meta = checkpoints.load_checkpoint(saved_lenet)
+    big = RNG.integers(0, 256, (300, 500)).astype(np.float32)
+    res = kernels.apply_learned(big, model, display_side=100)
+    assert res.out_size == (300, 500)            # computed at full size
+    assert max(res.maps[0].shape) == 100 and res.factor == pytest.approx(5.0)
+
+
+@pytest.mark.parametrize("arch", [a for a in models.REGISTRY if a != "mlp"])
+def test_every_cnn_has_a_first_conv(arch):
+    name, conv = kernels.first_conv(models.build(arch))
+    assert conv.in_channels == 1
+    res = kernels.apply_learned(IMG255[:20, :20], models.build(arch).eval())
+    assert len(res.maps) == conv.out_channels and all(np.isfinite(m).all() for m in res.maps)
+
+
+def test_mlp_has_no_kernels():
+    with pytest.raises(KernelError, match="no convolution"):
+        kernels.apply_learned(IMG255, models.build("mlp"))
+
+
+def test_size_walkthrough_still_uses_the_formula():
+    from cnnviz import activations
+
+    steps = activations.size_walkthrough(models.build("lenet5"))
+    assert any(s.formula.endswith("= 28") for s in steps)
+    assert math.isclose(kernels.output_size(28, 5, 2), 28)
