@@ -364,3 +364,108 @@ def compare_runs_figure(runs: list[dict], metric: str = "loss", smoothing: float
 
 
 # ----------------------------------------------------------------------------- feature maps
+
+# Feature maps share one diverging colour scale: white is 0, red positive, blue negative, so a ReLU
+# visibly removes the blue.  Gaps between tiled channels are NaN and show the plot background.
+FEATURE_COLORSCALE = "RdBu_r"
+TILE_GAP_COLOR = "#c8c8c8"
+
+
+def feature_tile_figure(tile: np.ndarray, index_map: np.ndarray, title: str = "", zmax: float | None = None,
+                        height: int | None = None, width_hint: int = 380, colorbar: bool = True,
+                        value_name: str = "value", unit_name: str = "channel") -> go.Figure:
+    """Many channels as ONE tiled heatmap (not one subplot per channel).
+
+    ``index_map`` is ``(H, W, 3)``: channel (-1 in gaps), row and column inside the channel; hovering shows
+    them with the value.  The colour range is ``[-zmax, zmax]`` around 0 (per layer or global: the caller
+    chooses ``zmax``).
+    """
+    tile = np.asarray(tile, dtype=np.float32)
+    if zmax is None or not np.isfinite(zmax) or zmax <= 0:
+        finite = np.abs(tile[np.isfinite(tile)])
+        zmax = float(finite.max()) if finite.size and finite.max() > 0 else 1.0
+    th, tw = tile.shape
+    if height is None:
+        height = int(min(460, max(110, width_hint * th / max(tw, 1) + (34 if title else 8))))
+    fig = go.Figure(go.Heatmap(
+        z=tile, customdata=index_map, colorscale=FEATURE_COLORSCALE, zmin=-zmax, zmax=zmax, zmid=0,
+        hoverongaps=False, showscale=colorbar,
+        colorbar=dict(thickness=8, len=0.9, outlinewidth=0, tickfont=dict(size=9)),
+        hovertemplate=(f"{unit_name} %{{customdata[0]}}<br>row %{{customdata[1]}}, col %{{customdata[2]}}"
+                       f"<br>{value_name} %{{z:.3f}}<extra></extra>")))
+    fig.update_yaxes(autorange="reversed", scaleanchor="x", showticklabels=False, showgrid=False, zeroline=False)
+    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, constrain="domain")
+    fig.update_layout(title=dict(text=title, font=dict(size=13)) if title else None, height=height,
+                      margin=dict(l=0, r=0, t=30 if title else 0, b=0), plot_bgcolor=TILE_GAP_COLOR)
+    return fig
+
+
+def activation_bars_figure(values: np.ndarray, title: str = "", zmax: float | None = None,
+                           labels: list[str] | None = None, height: int = 190) -> go.Figure:
+    """A fully connected layer's activations as bars, coloured on the feature-map scale."""
+    values = np.asarray(values, dtype=np.float32).ravel()
+    if zmax is None or not np.isfinite(zmax) or zmax <= 0:
+        zmax = float(np.abs(values).max()) if values.size and np.abs(values).max() > 0 else 1.0
+    x = labels if labels is not None else np.arange(values.size)
+    fig = go.Figure(go.Bar(
+        x=x, y=values, marker=dict(color=values, colorscale=FEATURE_COLORSCALE, cmin=-zmax, cmax=zmax,
+                                   line=dict(width=0)),
+        hovertemplate=("unit %{x}" if labels is None else "class %{x}") + "<br>value %{y:.3f}<extra></extra>"))
+    fig.update_layout(title=dict(text=title, font=dict(size=13)) if title else None, height=height, bargap=0.1,
+                      margin=dict(l=0, r=0, t=30 if title else 0, b=0), showlegend=False)
+    fig.update_yaxes(range=[-zmax * 1.05, zmax * 1.05] if np.any(values < 0) else [0, zmax * 1.05],
+                     zeroline=True, zerolinecolor="#888")
+    fig.update_xaxes(type="category" if labels is not None else "linear",
+                     showticklabels=labels is not None or values.size <= 32)
+    return fig
+
+
+def probability_figure(probs: np.ndarray, classes: list[str], title: str = "", height: int = 230) -> go.Figure:
+    """Softmax probabilities over the classes; the predicted class is highlighted."""
+    probs = np.asarray(probs, dtype=np.float64).ravel()
+    best = int(np.argmax(probs))
+    colors = ["#2f6fdf" if i == best else "#b8c7e6" for i in range(len(probs))]
+    fig = go.Figure(go.Bar(
+        x=list(classes), y=probs, marker_color=colors, text=[f"{p:.0%}" if p >= 0.005 else "" for p in probs],
+        textposition="outside", cliponaxis=False,
+        hovertemplate="class %{x}<br>probability %{y:.2%}<extra></extra>"))
+    fig.update_layout(title=dict(text=title, font=dict(size=13)) if title else None, height=height,
+                      margin=dict(l=0, r=0, t=30 if title else 8, b=0), showlegend=False)
+    fig.update_yaxes(range=[0, 1.12], tickformat=".0%", dtick=0.25)
+    fig.update_xaxes(type="category")
+    return fig
+
+
+def digit_figure(image: np.ndarray, title: str = "", height: int = 230) -> go.Figure:
+    """The 28x28 network input, white ink on black as in MNIST, with pixel values on hover."""
+    fig = image_figure(np.asarray(image, dtype=np.float32), title=title, colorscale="gray", zmin=0.0, zmax=1.0,
+                       height=height)
+    fig.update_traces(hovertemplate="row %{y}, col %{x}<br>ink %{z:.2f}<extra></extra>")
+    fig.update_layout(title=dict(font=dict(size=13)) if title else None)
+    return fig
+
+
+def attribution_figure(image: np.ndarray, attribution: np.ndarray, title: str = "", signed: bool = False,
+                       height: int = 230) -> go.Figure:
+    """An attribution map over the (grey) input: red = pushed towards the class, blue = against it
+    (signed methods), transparent = no influence."""
+    attribution = np.asarray(attribution, dtype=np.float32)
+    m = float(np.nanmax(np.abs(attribution))) if attribution.size else 0.0
+    a = attribution / m if m > 0 else np.zeros_like(attribution)
+    if signed:
+        scale = [[0.0, "rgba(33,102,172,0.95)"], [0.5, "rgba(255,255,255,0)"], [1.0, "rgba(178,24,43,0.95)"]]
+        zmin, zmax = -1.0, 1.0
+    else:
+        scale = [[0.0, "rgba(255,255,0,0)"], [0.35, "rgba(255,200,0,0.45)"], [1.0, "rgba(220,20,20,0.9)"]]
+        zmin, zmax = 0.0, 1.0
+    fig = go.Figure([
+        go.Heatmap(z=np.asarray(image, dtype=np.float32), colorscale=[[0, "#000"], [1, "#bbb"]], zmin=0, zmax=1,
+                   showscale=False, hoverinfo="skip"),
+        go.Heatmap(z=a, colorscale=scale, zmin=zmin, zmax=zmax, showscale=False,
+                   hovertemplate="row %{y}, col %{x}<br>attribution %{z:.2f} (of the maximum)<extra></extra>"),
+    ])
+    fig.update_yaxes(autorange="reversed", scaleanchor="x", showticklabels=False, showgrid=False, zeroline=False)
+    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, constrain="domain")
+    fig.update_layout(title=dict(text=title, font=dict(size=13)) if title else None, height=height,
+                      margin=dict(l=0, r=0, t=30 if title else 0, b=0))
+    return fig

@@ -1,0 +1,402 @@
+"""What the network sees: every layer's output for one input, ready to plot, plus filters and attribution.
+
+:func:`analyze_canvas` is the function the feature-map page calls: canvas RGBA array -> the MNIST-style
+28x28 input (:mod:`cnnviz.drawing`) -> prediction and every layer's output, in forward order, captured
+with the forward hooks of :mod:`cnnviz.activations` (always removed afterwards).  Feature maps with many
+channels are laid out as one tiled image (:func:`tile_maps`) together with a channel-index map, so a
+plot can show the channel under the mouse.
+
+Cached models are shared between the users of a server, so nothing here changes a model: the hooks
+live only during one forward pass, under a per-model lock (:func:`model_lock`) so that two sessions
+never see each other's activations, gradients are taken with respect to the input only, and a model
+found in training mode is copied before it is put in eval mode.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import threading
+import weakref
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+import torch
+from torch import nn
+
+from . import activations, drawing, models
+
+SKIPPED_KINDS = {"Flatten", "Identity", "Dropout"}   # same numbers as the layer before: not shown
+
+# ----------------------------------------------------------------------------- locking
+
+_LOCKS: "weakref.WeakKeyDictionary[nn.Module, threading.Lock]" = weakref.WeakKeyDictionary()
+_LOCKS_GUARD = threading.Lock()
+
+
+def model_lock(model: nn.Module) -> threading.Lock:
+    """One lock per model object: hooks registered by one thread must not record another's forward."""
+    with _LOCKS_GUARD:
+        lock = _LOCKS.get(model)
+        if lock is None:
+            lock = _LOCKS[model] = threading.Lock()
+        return lock
+
+
+def _eval_model(model: nn.Module) -> nn.Module:
+    """The model itself when it is in eval mode; otherwise an eval-mode copy (the original is untouched)."""
+    if not model.training:
+        return model
+    return copy.deepcopy(model).eval()
+
+
+def _device(model: nn.Module) -> torch.device:
+    p = next(model.parameters(), None)
+    return p.device if p is not None else torch.device("cpu")
+
+
+# ----------------------------------------------------------------------------- tiling
+
+def grid_shape(channels: int, height: int = 1, width: int = 1) -> tuple[int, int]:
+    """(rows, cols) for tiling ``channels`` maps roughly square overall."""
+    if channels <= 0:
+        return 0, 0
+    cols = max(1, math.ceil(math.sqrt(channels * height / max(width, 1))))
+    cols = min(cols, channels)
+    return math.ceil(channels / cols), cols
+
+
+@lru_cache(maxsize=256)
+def _tile_index(channels: int, height: int, width: int, cols: int, pad: int) -> np.ndarray:
+    """``(H_tile, W_tile, 3)`` int16: channel (-1 in the gaps), row and column inside the channel."""
+    rows = math.ceil(channels / cols)
+    th, tw = rows * (height + pad) - pad, cols * (width + pad) - pad
+    out = np.full((th, tw, 3), -1, np.int16)
+    yy, xx = np.mgrid[:height, :width]
+    for c in range(channels):
+        r, k = divmod(c, cols)
+        y0, x0 = r * (height + pad), k * (width + pad)
+        out[y0:y0 + height, x0:x0 + width, 0] = c
+        out[y0:y0 + height, x0:x0 + width, 1] = yy
+        out[y0:y0 + height, x0:x0 + width, 2] = xx
+    out.setflags(write=False)
+    return out
+
+
+def tile_maps(maps: np.ndarray, cols: int | None = None, pad: int = 1) -> tuple[np.ndarray, np.ndarray, int]:
+    """``(C, H, W)`` -> one ``(rows*(H+pad)-pad, cols*(W+pad)-pad)`` float image with NaN gaps, its
+    ``(..., 3)`` index map (channel, y, x; channel -1 in gaps) and the number of columns."""
+    c, h, w = maps.shape
+    if cols is None:
+        cols = grid_shape(c, h, w)[1]
+    rows = math.ceil(c / cols)
+    buf = np.full((rows * cols, h + pad, w + pad), np.nan, np.float32)
+    buf[:c, :h, :w] = maps
+    tile = buf.reshape(rows, cols, h + pad, w + pad).transpose(0, 2, 1, 3).reshape(rows * (h + pad), cols * (w + pad))
+    tile = tile[:rows * (h + pad) - pad, :cols * (w + pad) - pad]
+    return tile, _tile_index(c, h, w, cols, pad), cols
+
+
+# ----------------------------------------------------------------------------- describing layers
+
+@dataclass
+class LayerView:
+    """One layer's output, ready to plot."""
+
+    index: int
+    name: str                 # module path, e.g. "3.branch5x5.1"
+    kind: str                 # class name, e.g. "Conv2d"
+    title: str                # e.g. "conv 5×5, 16→24, pad 2"
+    group: str                # e.g. "Inception block 1 › 5×5 branch" ("" at the top level)
+    note: str                 # the layer's role, e.g. "F(x), before the skip addition"
+    shape: tuple[int, ...]    # without the batch axis
+    values: np.ndarray        # (C, H, W) or (N,)
+    tile: np.ndarray | None = None     # spatial layers: the tiled maps (NaN gaps)
+    index_map: np.ndarray | None = None  # spatial layers: (..., 3) channel, y, x
+    cols: int = 0
+    absmax: float = 0.0
+    signed: bool = True       # has negative values
+
+    @property
+    def is_vector(self) -> bool:
+        return self.values.ndim == 1
+
+    @property
+    def shape_text(self) -> str:
+        return "×".join(str(s) for s in self.shape)
+
+    @property
+    def label(self) -> str:
+        return f"{self.title} · {self.shape_text}"
+
+
+def _pair(v) -> tuple[int, int]:
+    return (int(v[0]), int(v[1])) if isinstance(v, (tuple, list)) else (int(v), int(v))
+
+
+def describe(mod: nn.Module) -> str:
+    """A short, lecture-friendly description of a layer."""
+    if isinstance(mod, nn.Conv2d):
+        kh, kw = _pair(mod.kernel_size)
+        text = f"conv {kh}×{kw}, {mod.in_channels}→{mod.out_channels}"
+        p, s = _pair(mod.padding), _pair(mod.stride)
+        if p != (0, 0):
+            text += f", pad {p[0]}"
+        if s != (1, 1):
+            text += f", stride {s[0]}"
+        return text
+    if isinstance(mod, (nn.MaxPool2d, nn.AvgPool2d)):
+        k, s = _pair(mod.kernel_size), _pair(mod.stride if mod.stride is not None else mod.kernel_size)
+        text = f"{'max' if isinstance(mod, nn.MaxPool2d) else 'average'} pool {k[0]}×{k[1]}"
+        if s != k:
+            text += f", stride {s[0]}"
+        return text
+    if isinstance(mod, nn.ReLU):
+        return "ReLU"
+    if isinstance(mod, nn.BatchNorm2d):
+        return "batch norm"
+    if isinstance(mod, nn.Linear):
+        return f"fully connected {mod.in_features}→{mod.out_features}"
+    if isinstance(mod, models.Concat):
+        return "concatenate"
+    if isinstance(mod, models.SkipAdd):
+        return "skip addition x + F(x)"
+    return type(mod).__name__
+
+
+_BRANCHES = {"branch1x1": "1×1 branch", "branch5x5": "5×5 branch", "branch3x3": "3×3 branch",
+             "branch_pool": "pool branch"}
+
+
+def _groups(model: nn.Module) -> dict[str, str]:
+    """Top-level container path -> a numbered, readable block name."""
+    counts: dict[str, int] = {}
+    out = {}
+    names = {models.InceptionA: "Inception block", models.ResidualBlock: "Residual block",
+             models.DenseBlock: "Dense block", models.Transition: "Transition"}
+    for name, mod in model.named_children():
+        for cls, label in names.items():
+            if isinstance(mod, cls):
+                counts[label] = counts.get(label, 0) + 1
+                out[name] = f"{label} {counts[label]}"
+    return out
+
+
+def _group_and_note(name: str, mod: nn.Module, modules: dict[str, nn.Module], groups: dict[str, str],
+                    shape: tuple[int, ...]) -> tuple[str, str]:
+    parts = name.split(".")
+    top = parts[0]
+    group = groups.get(top, "")
+    note = ""
+    parent = modules.get(".".join(parts[:-1])) if len(parts) > 1 else None
+    if group.startswith("Inception") and len(parts) >= 2:
+        if parts[1] in _BRANCHES:
+            group += f" › {_BRANCHES[parts[1]]}"
+        elif parts[1] == "concat":
+            note = "the four branches side by side: 16 + 24 + 24 + 24 = 88 channels"
+    elif group.startswith("Residual") and len(parts) == 2:
+        note = {"conv2": "F(x): before the skip addition",
+                "add": "x + F(x): after the skip addition",
+                "relu2": "block output ReLU(x + F(x))"}.get(parts[1], "")
+    elif group.startswith("Dense") and len(parts) >= 3:
+        group += f" › layer {int(parts[1]) + 1}"
+        if isinstance(mod, models.Concat) and isinstance(parent, models.DenseLayer):
+            growth = parent.conv.out_channels
+            note = f"its input plus {growth} new maps = {shape[0]} channels"
+        elif isinstance(mod, nn.Conv2d):
+            note = "the new maps this layer adds"
+    return group, note
+
+
+# ----------------------------------------------------------------------------- analysis
+
+@dataclass
+class Analysis:
+    """Prediction plus every layer's output for one input."""
+
+    image: np.ndarray            # (28, 28) float in [0, 1]: what the network receives, before normalization
+    x: torch.Tensor              # (1, 1, 28, 28): the normalized input
+    logits: np.ndarray           # (10,)
+    probs: np.ndarray            # (10,) softmax
+    classes: list[str]
+    layers: list[LayerView] = field(default_factory=list)
+    maps_absmax: float = 0.0     # over every spatial layer (for the global colour scale)
+    vectors_absmax: float = 0.0  # over every fully connected layer
+
+    @property
+    def pred(self) -> int:
+        return int(np.argmax(self.probs))
+
+    @property
+    def pred_label(self) -> str:
+        return self.classes[self.pred]
+
+
+def layer_views(model: nn.Module, records: list[activations.Activation]) -> list[LayerView]:
+    """The captured leaf outputs worth showing, in forward order, described and tiled."""
+    modules = dict(model.named_modules())
+    groups = _groups(model)
+    out: list[LayerView] = []
+    for rec in records:
+        if rec.kind in SKIPPED_KINDS or not rec.is_leaf:
+            continue
+        mod = modules[rec.name]
+        values = rec.output[0].numpy()
+        shape = tuple(values.shape)
+        group, note = _group_and_note(rec.name, mod, modules, groups, shape)
+        view = LayerView(len(out), rec.name, rec.kind, describe(mod), group, note, shape, values)
+        if values.size:
+            lo, hi = float(values.min()), float(values.max())
+            view.absmax = max(abs(lo), abs(hi))
+            view.signed = lo < 0
+        if values.ndim == 3:
+            view.tile, view.index_map, view.cols = tile_maps(values)
+        elif values.ndim != 1:
+            continue
+        out.append(view)
+    if out and out[-1].is_vector and out[-1].kind == "Linear":
+        out[-1].note = "the logits: softmax turns them into the probabilities"
+    return out
+
+
+def analyze(model: nn.Module, x: torch.Tensor, image: np.ndarray | None = None,
+            classes: list[str] | None = None) -> Analysis:
+    """Run ``x`` (1, 1, 28, 28, normalized) through ``model`` and collect every layer's output."""
+    model = _eval_model(model)
+    x = x.to(_device(model))
+    with model_lock(model):
+        logits, records = activations.capture(model, x, include_containers=False)
+    logits = logits[0].float()
+    probs = torch.softmax(logits, dim=0).numpy()
+    layers = layer_views(model, records)
+    maps = [v.absmax for v in layers if not v.is_vector]
+    vecs = [v.absmax for v in layers if v.is_vector]
+    if image is None:
+        image = np.zeros((28, 28), np.float32)
+    return Analysis(image, x.cpu(), logits.numpy(), probs, list(classes or [str(i) for i in range(10)]),
+                    layers, max(maps, default=0.0), max(vecs, default=0.0))
+
+
+def analyze_canvas(model: nn.Module, meta, canvas: np.ndarray | None,
+                   stroke_px: float | None = drawing.STROKE_PX) -> Analysis | None:
+    """Canvas RGBA array -> :class:`Analysis`, or ``None`` when the canvas is empty.
+
+    ``meta`` supplies the normalization (``meta.mean``, ``meta.std``) and ``meta.classes``.
+    """
+    pre = drawing.preprocess(canvas, stroke_px=stroke_px)
+    if pre is None:
+        return None
+    return analyze(model, pre.tensor(meta.mean, meta.std), pre.uint8.astype(np.float32) / 255.0, meta.classes)
+
+
+def analyze_digit(model: nn.Module, meta, digit_u8: np.ndarray) -> Analysis:
+    """A 28x28 uint8 MNIST digit (already in MNIST's format) -> :class:`Analysis`."""
+    d = np.asarray(digit_u8, dtype=np.uint8)
+    return analyze(model, drawing.mnist_tensor(d, meta.mean, meta.std), d.astype(np.float32) / 255.0,
+                   meta.classes)
+
+
+# ----------------------------------------------------------------------------- learned filters
+
+@dataclass
+class Filters:
+    name: str            # module path
+    title: str
+    weights: np.ndarray  # (N, kh, kw)
+    total: int           # how many the layer has (weights may show fewer)
+
+
+def first_filters(model: nn.Module, limit: int = 64) -> Filters | None:
+    """The first convolution's kernels (one per output channel, summed over input channels, which is
+    one channel for the 28x28 grey input).  For a network without convolutions, the first fully
+    connected layer's weights seen as 28x28 templates."""
+    for name, mod in model.named_modules():
+        if isinstance(mod, nn.Conv2d):
+            w = mod.weight.detach().cpu().float()
+            w = w.sum(dim=1) if w.shape[1] > 1 else w[:, 0]
+            return Filters(name, describe(mod), w[:limit].numpy().copy(), w.shape[0])
+        if isinstance(mod, nn.Linear):
+            if mod.in_features != 28 * 28:
+                return None
+            w = mod.weight.detach().cpu().float().reshape(-1, 28, 28)
+            return Filters(name, describe(mod) + " (each unit's weights as a 28×28 template)",
+                           w[:limit].numpy().copy(), w.shape[0])
+    return None
+
+
+# ----------------------------------------------------------------------------- attribution
+
+ATTRIBUTION_METHODS = {
+    "gradcam": "Grad-CAM (last convolutional maps)",
+    "integrated_gradients": "Integrated gradients (input pixels)",
+    "saliency": "Saliency (input gradient)",
+}
+
+
+@dataclass
+class Attribution:
+    method: str
+    values: np.ndarray    # (28, 28); Grad-CAM >= 0, integrated gradients signed, saliency >= 0
+    target: int
+    layer: str = ""       # Grad-CAM's layer
+    note: str = ""
+
+
+def gradcam_layer(model: nn.Module) -> tuple[str, nn.Module] | None:
+    """The last layer whose output is still a spatial map at least 4×4 (Grad-CAM's usual choice: the
+    deepest maps that can still say *where*).  For an Inception block that is its concatenation, for a
+    residual block the output after the skip addition.  Call it under :func:`model_lock`."""
+    x = torch.zeros(1, 1, 28, 28, device=_device(model))
+    _, records = activations.capture(model, x, include_containers=False)
+    found = None
+    for rec in records:
+        if rec.output.dim() == 4 and rec.output.shape[-1] >= 4 and rec.kind not in SKIPPED_KINDS:
+            found = rec.name
+    if found is None:
+        return None
+    return found, dict(model.named_modules())[found]
+
+
+def attribute(model: nn.Module, x: torch.Tensor, target: int | None = None, method: str = "gradcam",
+              baseline: float | None = None, n_steps: int = 24) -> Attribution:
+    """Which input pixels decided the class ``target`` (default: the predicted one), with captum.
+
+    ``baseline`` is the normalized value of empty paper (integrated gradients start from a blank
+    image).  The model is not modified: captum's temporary hooks run under :func:`model_lock`, and
+    gradients are taken with respect to a copy of the input only.
+    """
+    from captum.attr import IntegratedGradients, LayerAttribution, LayerGradCam, Saliency
+
+    if method not in ATTRIBUTION_METHODS:
+        raise ValueError(f"unknown attribution method {method!r}; choose one of {', '.join(ATTRIBUTION_METHODS)}")
+    model = _eval_model(model)
+    dev = _device(model)
+    inp = x.detach().to(dev).clone().requires_grad_(True)
+    note = ""
+    with model_lock(model):
+        if target is None:
+            with torch.no_grad():
+                target = int(model(inp).argmax(dim=1)[0])
+        if method == "gradcam":
+            found = gradcam_layer(model)
+            if found is None:
+                method, note = "integrated_gradients", "This network has no convolutional maps, so " \
+                                                      "integrated gradients are shown instead of Grad-CAM."
+            else:
+                name, layer = found
+                with torch.enable_grad():
+                    attr = LayerGradCam(model, layer).attribute(inp, target=target, relu_attributions=True)
+                    up = LayerAttribution.interpolate(attr.detach(), (28, 28), interpolate_mode="bilinear")
+                return Attribution("gradcam", up[0].sum(0).cpu().numpy(), target, name,
+                                   f"Grad-CAM on layer {name} ({describe(layer)}, "
+                                   f"{'×'.join(map(str, attr.shape[1:]))} per channel), scaled up to 28×28.")
+        with torch.enable_grad():
+            if method == "saliency":
+                attr = Saliency(model).attribute(inp, target=target, abs=True)
+            else:
+                base = torch.full_like(inp, 0.0 if baseline is None else float(baseline))
+                attr = IntegratedGradients(model).attribute(inp, baselines=base, target=target,
+                                                            n_steps=n_steps, internal_batch_size=n_steps)
+    return Attribution(method, attr.detach()[0, 0].cpu().numpy(), target, "", note)
+
