@@ -9,13 +9,13 @@ bookkeeping a live UI needs, and nothing that slows the loop down:
   or ``failed`` and a reason) to a callback, and never imports streamlit;
 * it checks ``stop`` between steps;
 * a non-finite or exploding loss stops it with a clear reason, and the model is
-  left with the last weights that produced a sane loss;
+  left with the last weights that produced a sane loss (losses are checked once per
+  ``log_every`` steps, so the GPU never waits for the CPU in between);
 * it uses CUDA when present.
 """
 
 from __future__ import annotations
 
-import copy
 import math
 import time
 from dataclasses import asdict, dataclass, field
@@ -240,16 +240,46 @@ def train(config: TrainConfig, data: DataSplit | None = None, model: nn.Module |
     bs = min(config.batch_size, n)  # a batch larger than the dataset is one full batch
     steps_per_epoch = max(1, math.ceil(n / bs))
     total_steps = steps_per_epoch * config.epochs
-    good_state = copy.deepcopy(model.state_dict())
+    # Divergence guard without a device sync per step: losses stay on the device and are
+    # checked once per window of ``log_every`` steps.  The weights at the start of a window
+    # are copied into ``candidate``; they become ``good`` once the window's losses (the first
+    # of them computed with exactly those weights) are all finite and sane.
+    live = list(model.state_dict().values())
+    good = [t.detach().clone() for t in live]
+    candidate = [t.detach().clone() for t in live]
+    window: list[torch.Tensor] = []
+    window_sizes: list[int] = []
+    window_start = 0
     step, epochs_done, test_acc = 0, 0, None
     status, reason = "done", f"finished {config.epochs} epoch(s)"
+
+    def close_window() -> list[float]:
+        """Sync once, check the window's losses, promote its starting weights to good."""
+        nonlocal good, candidate
+        if not window:
+            return []
+        values = torch.stack(window).tolist()
+        for j, v in enumerate(values):
+            if not math.isfinite(v) or v > config.explode_loss:
+                raise Diverged(
+                    f"training diverged at step {window_start + j + 1} (loss = {v:.4g}); the learning rate "
+                    f"{config.lr:g} is probably too high. The model keeps the last weights that gave a "
+                    f"sane loss.")
+        good, candidate = candidate, good
+        window.clear()
+        return values
+
+    def restore_good() -> None:
+        with torch.no_grad():
+            for dst, src in zip(live, good):
+                dst.copy_(src)
 
     try:
         for epoch in range(1, config.epochs + 1):
             perm = torch.randperm(n, generator=gen).to(device)
             correct = torch.zeros((), device=device, dtype=torch.long)
-            seen, loss_sum, loss_n, epoch_loss_sum = 0, 0.0, 0, 0.0
-            t_window, samples_window = time.perf_counter(), 0
+            seen, epoch_loss_sum = 0, 0.0
+            t_window = time.perf_counter()
             for i in range(0, n, bs):
                 if _stop_requested(stop):
                     status, reason = "stopped", f"stopped by the user at step {step}"
@@ -259,32 +289,32 @@ def train(config: TrainConfig, data: DataSplit | None = None, model: nn.Module |
                 if config.augment:
                     x = random_affine(x, generator=gen, fill=fill)
                 y = data.train_y[idx]
+                if not window:  # a new window starts with these weights
+                    window_start, window_sizes = step, []
+                    with torch.no_grad():
+                        for dst, src in zip(candidate, live):
+                            dst.copy_(src)
                 out = model(x)
                 loss = F.cross_entropy(out, y)
-                loss_value = loss.item()
-                if not math.isfinite(loss_value) or loss_value > config.explode_loss:
-                    raise Diverged(
-                        f"training diverged at step {step + 1} (loss = {loss_value:.4g}); the learning rate "
-                        f"{config.lr:g} is probably too high. The model keeps the last weights that gave a "
-                        f"sane loss.")
-                if step % config.log_every == 0:
-                    good_state = copy.deepcopy(model.state_dict())  # these weights just gave a sane loss
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
                 step += 1
+                window.append(loss.detach())
+                window_sizes.append(len(y))
                 correct += (out.argmax(1) == y).sum()
                 seen += len(y)
-                samples_window += len(y)
-                loss_sum += loss_value
-                epoch_loss_sum += loss_value * len(y)
-                loss_n += 1
                 if step % config.log_every == 0 or i + bs >= n:
+                    sizes = list(window_sizes)
+                    values = close_window()
+                    epoch_loss_sum += sum(v * k for v, k in zip(values, sizes))
                     now = time.perf_counter()
-                    emit(StepEvent(epoch, step, total_steps, loss_sum / loss_n, correct.item() / seen,
-                                   samples_window / max(now - t_window, 1e-9), now - start))
-                    loss_sum, loss_n, t_window, samples_window = 0.0, 0, now, 0
+                    emit(StepEvent(epoch, step, total_steps, sum(values) / len(values), correct.item() / seen,
+                                   sum(sizes) / max(now - t_window, 1e-9), now - start))
+                    t_window = now
                 if config.eval_every and step % config.eval_every == 0 and i + bs < n:
+                    sizes = list(window_sizes)
+                    epoch_loss_sum += sum(v * k for v, k in zip(close_window(), sizes))
                     acc, tl = evaluate(model, data.test_x, data.test_y, data.mean, data.std)
                     emit(EvalEvent(epoch, step, acc, tl, correct.item() / seen))
                     model.train()
@@ -295,17 +325,22 @@ def train(config: TrainConfig, data: DataSplit | None = None, model: nn.Module |
             emit(EvalEvent(epoch, step, test_acc, test_loss, train_acc))
             emit(EpochEvent(epoch, step, epoch_loss_sum / max(seen, 1), train_acc, test_acc,
                             time.perf_counter() - start))
-            good_state = copy.deepcopy(model.state_dict())
     except StopIteration:
-        if epochs_done < config.epochs and step > 0:
+        try:
+            close_window()
+            if epochs_done < config.epochs and step > 0:
+                test_acc, _ = evaluate(model, data.test_x, data.test_y, data.mean, data.std)
+        except Diverged as exc:
+            status, reason = "failed", str(exc)
+            restore_good()
             test_acc, _ = evaluate(model, data.test_x, data.test_y, data.mean, data.std)
     except Diverged as exc:
         status, reason = "failed", str(exc)
-        model.load_state_dict(good_state)
+        restore_good()
         test_acc, _ = evaluate(model, data.test_x, data.test_y, data.mean, data.std)
     except Exception as exc:  # e.g. out of memory: report it, keep the last good weights
         status, reason = "failed", f"training failed: {type(exc).__name__}: {exc}"
-        model.load_state_dict(good_state)
+        restore_good()
         try:
             test_acc, _ = evaluate(model, data.test_x, data.test_y, data.mean, data.std)
         except Exception:
