@@ -49,6 +49,37 @@ import numpy as np
 
 from .training import EndEvent, EpochEvent, EvalEvent, StepEvent, TrainConfig
 
+WORKER_NAME = "cnnviz-worker"
+
+
+def _install_spawn_main_guard() -> None:
+    """Keep spawned workers from re-running the parent's ``__main__``.
+
+    ``spawn`` normally re-imports the parent's main module in the child.  Under Streamlit
+    the main module is the *page script* (Streamlit runs pages as ``__main__``), so every
+    worker would execute the page again.  Workers need nothing from ``__main__`` (their
+    target is :func:`_worker_main`), so for processes named ``cnnviz-worker`` only, the
+    preparation data leaves the main module out.  Other processes are unaffected.
+    """
+    from multiprocessing import spawn
+
+    original = spawn.get_preparation_data
+    if getattr(original, "_cnnviz_guard", False):
+        return
+
+    def get_preparation_data(name):
+        d = original(name)
+        if str(name).startswith(WORKER_NAME):
+            d.pop("init_main_from_path", None)
+            d.pop("init_main_from_name", None)
+        return d
+
+    get_preparation_data._cnnviz_guard = True  # type: ignore[attr-defined]
+    spawn.get_preparation_data = get_preparation_data
+
+
+_install_spawn_main_guard()
+
 ACTIVE = ("queued", "starting", "running", "stopping")
 FINISHED = ("done", "stopped", "failed")
 GALLERY_MAX = 64  # misclassified test images sent back per job
@@ -360,6 +391,7 @@ class JobManager:
             self._pending.append(job_id)
             self._owners[owner] = time.monotonic()
             self._renumber()
+            self._start_pending()  # start now if a slot is free (the page shows "starting", not "queued")
         self._wake.set()
         return job_id
 
@@ -508,7 +540,7 @@ class JobManager:
 
     def _spawn(self, warm: bool) -> _Proc:
         tasks, events, stop_event = self._ctx.Queue(), self._ctx.Queue(), self._ctx.Event()
-        process = self._ctx.Process(target=_worker_main, name="cnnviz-worker", daemon=True,
+        process = self._ctx.Process(target=_worker_main, name=WORKER_NAME, daemon=True,
                                     args=(tasks, events, stop_event, self.threads_per_job, os.getpid(), warm))
         process.start()
         return _Proc(process, tasks, events, stop_event)
@@ -676,3 +708,52 @@ def save_job_checkpoint(state: JobState, folder: Path | str, name: str, overwrit
         raise CheckpointError(f"A checkpoint named {target.stem!r} already exists; choose another name.")
     model, meta = load_checkpoint(state.result.checkpoint)
     return save_checkpoint(target, model, meta)
+
+
+# ----------------------------------------------------------------------------- presentation helpers
+
+def plan_logging(n_train: int, n_test: int, batch_size: int, epochs: int) -> tuple[int, int]:
+    """(log_every, eval_every) for a live view: about 150 loss points per run but at least one
+    every 25 steps, and four test evaluations per epoch when the test set is small (<= 2,000)."""
+    steps_per_epoch = max(1, -(-max(n_train, 1) // max(1, min(batch_size, max(n_train, 1)))))
+    total = steps_per_epoch * epochs
+    log_every = int(min(25, max(1, total // 150)))
+    eval_every = steps_per_epoch // 4 if n_test <= 2000 and steps_per_epoch >= 8 else 0
+    return log_every, eval_every
+
+
+def format_seconds(seconds: float | None) -> str:
+    if seconds is None or not np.isfinite(seconds):
+        return "–"
+    seconds = int(round(seconds))
+    h, rem = divmod(seconds, 3600)
+    m, s = divmod(rem, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def run_label(state: JobState, number: int) -> str:
+    from . import models
+
+    return f"#{number} {models.get(state.config.arch).title}"
+
+
+def compare_rows(states: list[tuple[int, JobState]]) -> list[dict]:
+    """One table row per run: what the compare-runs table shows."""
+    from . import models
+
+    rows = []
+    for number, st in states:
+        c = st.config
+        samples = (st.n_train or 0) * len(st.epochs)
+        rows.append({
+            "run": run_label(st, number),
+            "status": st.status,
+            "test accuracy": st.final_test_acc,
+            "time (s)": round(st.train_seconds, 1) if st.train_seconds is not None else None,
+            "parameters": st.params if st.params is not None else models.count_parameters(models.build(c.arch)),
+            "epochs": f"{len(st.epochs)}/{c.epochs}",
+            "optimizer": c.optimizer, "lr": c.lr, "batch": c.batch_size,
+            "augment": c.augment, "dataset": st.dataset or c.dataset,
+            "samples/s": round(samples / st.train_seconds) if samples and st.train_seconds else None,
+        })
+    return rows
