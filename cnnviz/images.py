@@ -134,9 +134,14 @@ def to_array(im: Image.Image, notes: list[str] | None = None) -> np.ndarray:
     return np.ascontiguousarray(arr)
 
 
-def load_image(data: bytes, name: str = "upload", max_pixels: int = MAX_PIXELS,
-               max_bytes: int = MAX_BYTES) -> LoadedImage:
-    """Decode untrusted bytes into a :class:`LoadedImage`, or raise :class:`ImageLoadError`."""
+def load_image(data: bytes, name: str = "upload", max_pixels: int | None = None,
+               max_bytes: int | None = None) -> LoadedImage:
+    """Decode untrusted bytes into a :class:`LoadedImage`, or raise :class:`ImageLoadError`.
+
+    The limits default to the module's :data:`MAX_PIXELS` and :data:`MAX_BYTES`, read at call time.
+    """
+    max_pixels = MAX_PIXELS if max_pixels is None else max_pixels
+    max_bytes = MAX_BYTES if max_bytes is None else max_bytes
     if data is None or len(data) == 0:
         raise ImageLoadError(f"“{name}” is empty (0 bytes). Choose an image file.")
     if len(data) > max_bytes:

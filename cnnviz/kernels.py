@@ -266,6 +266,8 @@ def check_params(height: int, width: int, kernel_shape: tuple[int, int], params:
 
 def _as_nchw_channels_last(x: np.ndarray) -> torch.Tensor:
     """``H×W×C`` array → ``1×C×H×W`` tensor sharing memory, in channels_last layout (fast conv2d)."""
+    if not x.flags.writeable:          # torch wants writable memory (it never writes to the input)
+        x = x.copy()
     return torch.from_numpy(x).unsqueeze(0).permute(0, 3, 1, 2)
 
 

@@ -1,0 +1,236 @@
+"""AppTest: the kernels and pooling pages with presets, parameters, uploads and every bad input.
+
+Streamlit 1.67's AppTest supports ``st.file_uploader`` (``set_value``/``upload``), so uploads go
+through the real widget.  It cannot type into ``st.data_editor``; the custom grid starts from
+``st.session_state["kernels_custom_grid"]``, which the test sets to the bad values instead.
+"""
+
+import io
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+TIMEOUT = 90
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def png(arr: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(arr).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def bomb_png(width: int = 30_000, height: int = 30_000) -> bytes:
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
+
+
+SMALL = np.random.default_rng(0).integers(0, 256, (40, 60, 3), dtype=np.uint8)
+GOOD = png(SMALL)
+
+
+def no_exception(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def errors(at: AppTest) -> str:
+    return " ".join(e.value for e in at.error) + " ".join(w.value for w in at.warning)
+
+
+@pytest.fixture
+def kernels_page() -> AppTest:
+    at = AppTest.from_file(str(ROOT / "pages/kernels.py"), default_timeout=TIMEOUT)
+    at.run()
+    no_exception(at)
+    return at
+
+
+@pytest.fixture
+def pooling_page() -> AppTest:
+    at = AppTest.from_file(str(ROOT / "pages/pooling.py"), default_timeout=TIMEOUT)
+    at.run()
+    no_exception(at)
+    return at
+
+
+def upload(at: AppTest, prefix: str, name: str, data: bytes) -> AppTest:
+    at.radio(key=f"{prefix}_source").set_value("Upload an image").run()
+    no_exception(at)
+    at.file_uploader(key=f"{prefix}_upload").set_value((name, data, "image/png")).run()
+    no_exception(at)
+    return at
+
+
+def test_app_registers_both_pages():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.run()
+    no_exception(at)
+    at.switch_page("pages/kernels.py").run()
+    no_exception(at)
+    assert any("Convolution kernels" in t.value for t in at.title)
+    at.switch_page("pages/pooling.py").run()
+    no_exception(at)
+    assert any("Pooling" in t.value for t in at.title)
+
+
+def test_kernels_default_and_inspector(kernels_page):
+    at = kernels_page
+    assert any("exactly the sum" in s.value for s in at.success)
+    text = " ".join(m.value for m in at.markdown)
+    assert "= 449" in text and "= 298" in text          # chelsea 451×300, 3×3, no padding
+
+
+@pytest.mark.parametrize("preset", ["sobel_x", "sobel_magnitude", "laplacian", "gaussian5", "emboss"])
+def test_kernels_presets(kernels_page, preset):
+    at = kernels_page
+    at.selectbox(key="kernels_preset").set_value(preset).run()
+    no_exception(at)
+    assert not at.error
+    assert at.success or at.info
+
+
+def test_kernels_parameters(kernels_page):
+    at = kernels_page
+    at.selectbox(key="kernels_sample").set_value("astronaut")
+    at.radio(key="kernels_color").set_value("rgb")
+    at.number_input(key="kernels_stride").set_value(2)
+    at.number_input(key="kernels_padding").set_value(2)
+    at.selectbox(key="kernels_padding_mode").set_value("reflect")
+    at.number_input(key="kernels_dilation").set_value(2).run()
+    for scaling in ("absolute", "minmax", "diverging"):
+        at.radio(key="kernels_scaling").set_value(scaling).run()
+        no_exception(at)
+    assert not at.error
+    # 512 − 2×(3 − 1) − 1 + 2×2 = 511, ⌊511/2⌋ + 1 = 256
+    assert any("= 256" in m.value for m in at.markdown)
+    at.radio(key="kernels_insp_channel").set_value(2).run()
+    no_exception(at)
+    at.radio(key="kernels_learned_scaling").set_value("diverging")
+    at.checkbox(key="kernels_invert").check().run()
+    no_exception(at)
+
+
+def test_kernels_stride_zero(kernels_page):
+    at = kernels_page
+    at.number_input(key="kernels_stride").set_value(0).run()
+    no_exception(at)
+    assert "Stride 0" in errors(at)
+
+
+def test_kernels_window_larger_than_padded_image(kernels_page):
+    at = upload(kernels_page, "kernels", "tiny.png", png(np.full((4, 4), 128, np.uint8)))
+    at.selectbox(key="kernels_preset").set_value("gaussian5").run()
+    no_exception(at)
+    assert "does not fit" in errors(at)
+    at.number_input(key="kernels_padding").set_value(1).run()
+    no_exception(at)
+    assert not at.error
+
+
+@pytest.mark.parametrize("bad, match", [
+    (float("nan"), "NaN"), (float("inf"), "infinite"), (5000.0, "between"),
+])
+def test_kernels_bad_custom_values(kernels_page, bad, match):
+    at = kernels_page
+    at.selectbox(key="kernels_preset").set_value("custom").run()
+    no_exception(at)
+    assert not at.error
+    grid = [[0.0, -1.0, 0.0], [-1.0, 5.0, -1.0], [0.0, -1.0, 0.0]]
+    grid[0][2] = bad
+    at.session_state["kernels_custom_grid"] = grid
+    at.run()
+    no_exception(at)
+    assert match in errors(at) and "row 1, column 3" in errors(at)
+
+
+def test_kernels_custom_normalise(kernels_page):
+    at = kernels_page
+    at.selectbox(key="kernels_preset").set_value("custom").run()
+    at.radio(key="kernels_custom_size").set_value(5).run()
+    at.checkbox(key="kernels_normalise").check().run()
+    no_exception(at)
+    assert not at.error
+    assert any("Normalised" in c.value for c in at.caption)
+
+
+def test_kernels_good_upload(kernels_page):
+    at = upload(kernels_page, "kernels", "photo.png", GOOD)
+    assert not at.error
+    assert any("60×40 pixels" in c.value for c in at.caption)
+    assert any("= 58" in m.value for m in at.markdown)
+
+
+BAD_FILES = [
+    ("notes.png", b"this is a text file, not a picture\n" * 20, "not an image"),
+    ("cut.png", GOOD[: len(GOOD) // 2], "damaged or truncated"),
+    ("bomb.png", bomb_png(), "megapixel"),
+]
+
+
+@pytest.mark.parametrize("name, data, match", BAD_FILES, ids=[b[0] for b in BAD_FILES])
+@pytest.mark.parametrize("page, prefix", [("pages/kernels.py", "kernels"), ("pages/pooling.py", "pooling")])
+def test_bad_uploads(page, prefix, name, data, match):
+    at = AppTest.from_file(str(ROOT / page), default_timeout=TIMEOUT)
+    at.run()
+    upload(at, prefix, name, data)
+    assert match in errors(at)
+
+
+def test_empty_and_oversized_uploads(kernels_page, monkeypatch):
+    at = upload(kernels_page, "kernels", "empty.png", b"")
+    assert "empty" in errors(at)
+    from cnnviz import images
+
+    monkeypatch.setattr(images, "MAX_BYTES", 1000)        # the page's loader reads the limit at call time
+    at.file_uploader(key="kernels_upload").set_value(("big.png", GOOD, "image/png")).run()
+    no_exception(at)
+    assert "over the" in errors(at)
+
+
+def test_pooling_default(pooling_page):
+    at = pooling_page
+    assert not at.error
+    assert any(m.value == "225 × 150" for m in at.metric)          # chelsea 451×300 → 225×150
+    at.slider(key="pool_step").set_value(3).run()
+    no_exception(at)
+    assert any("max(" in m.value for m in at.markdown)
+
+
+def test_pooling_seed_sizes(pooling_page):
+    """Seed 001: 886×878 becomes 443×439 with 2×2, stride 2."""
+    at = upload(pooling_page, "pooling", "seed.png", png(np.zeros((878, 886), np.uint8)))
+    assert not at.error
+    assert any(m.value == "443 × 439" for m in at.metric)
+
+
+def test_pooling_parameters(pooling_page):
+    at = pooling_page
+    at.radio(key="pool_kind").set_value("avg")
+    at.number_input(key="pool_kernel").set_value(3)
+    at.number_input(key="pool_padding").set_value(1)
+    at.checkbox(key="pool_ceil").check()
+    at.radio(key="pool_color").set_value("rgb").run()
+    no_exception(at)
+    assert not at.error
+    at.slider(key="pool_step").set_value(1).run()
+    no_exception(at)
+    assert any("padding zeros counted" in m.value for m in at.markdown)
+
+
+@pytest.mark.parametrize("field, value, match", [
+    ("pool_stride", 0, "Stride 0"), ("pool_padding", 2, "at most half"), ("pool_kernel", 40, "does not fit"),
+])
+def test_pooling_bad_settings(pooling_page, field, value, match):
+    at = pooling_page
+    if field == "pool_kernel":
+        upload(at, "pooling", "tiny.png", png(np.full((10, 12), 90, np.uint8)))
+    at.number_input(key=field).set_value(value).run()
+    no_exception(at)
+    assert match in errors(at)
