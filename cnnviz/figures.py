@@ -47,7 +47,7 @@ def picture_figure(img: np.ndarray, title: str = "", scale: float = 1.0, height:
     """A uint8 image (H×W gray or H×W×3) sent as one PNG: light, zoomable, hover gives coordinates.
 
     ``scale`` is the display downscale factor, so axes and hover use the full image's pixel
-    coordinates; ``rects`` are ``(x0, y0, x1, y1, colour)`` outlines in those coordinates.
+    coordinates; ``rects`` are ``(x0, y0, x1, y1, colour[, dash])`` outlines in those coordinates.
     """
     import base64
     import io
@@ -63,9 +63,11 @@ def picture_figure(img: np.ndarray, title: str = "", scale: float = 1.0, height:
     h, w = arr.shape[:2]
     fig = go.Figure(go.Image(source=src, x0=scale / 2 - 0.5, y0=scale / 2 - 0.5, dx=scale, dy=scale,
                              hovertemplate="x=%{x:.0f}, y=%{y:.0f}<extra></extra>"))
-    for x0, y0, x1, y1, color in rects or []:
+    for rect in rects or []:
+        x0, y0, x1, y1, color = rect[:5]
         fig.add_shape(type="rect", x0=x0 - 0.5, y0=y0 - 0.5, x1=x1 - 0.5, y1=y1 - 0.5,
-                      line=dict(color=color, width=3))
+                      line=dict(color=color, width=3 if len(rect) < 6 else 2,
+                                dash="solid" if len(rect) < 6 else rect[5]))
     fig.update_xaxes(visible=False, range=[-0.5, w * scale - 0.5], constrain="domain")
     fig.update_yaxes(visible=False, range=[h * scale - 0.5, -0.5], scaleanchor="x", constrain="domain")
     fig.update_layout(title=dict(text=title or None, font=dict(size=15)), height=height,
@@ -107,13 +109,16 @@ def inspector_figure(window: np.ndarray, kernel: np.ndarray, products: np.ndarra
     fig = make_subplots(rows=1, cols=3, subplot_titles=titles, horizontal_spacing=0.06)
     win_text = [[(_num(v) + ("ᵖ" if p else "")) for v, p in zip(r, pr)] for r, pr in zip(win, pad)]
     fig.add_trace(_grid_heatmap(win, win_text, "gray", 0, 255, "pixel"), 1, 1)
+    fig.data[0].update(texttemplate=None)      # per-cell text colour below: white on dark, black on light
+    for (r, c), v in np.ndenumerate(win):
+        fig.add_annotation(x=c, y=r, text=win_text[r][c], showarrow=False, xref="x", yref="y",
+                           font=dict(size=13, color="white" if v < 128 else "black"))
     klim = float(np.abs(ker).max()) or 1.0
     fig.add_trace(_grid_heatmap(ker, [[_num(v) for v in r] for r in ker], _DIVERGING, -klim, klim, "weight"),
                   1, 2)
     plim = float(np.abs(prod).max()) or 1.0
     fig.add_trace(_grid_heatmap(prod, [[_num(v, 4) for v in r] for r in prod], _DIVERGING, -plim, plim,
                                 "product"), 1, 3)
-    fig.data[0].update(textfont=dict(color="#d62728"))   # readable on dark and light pixels alike
     for i in range(1, 4):
         fig.update_yaxes(autorange="reversed", showticklabels=False, showgrid=False, zeroline=False,
                          scaleanchor=f"x{'' if i == 1 else i}", row=1, col=i)
@@ -172,7 +177,8 @@ def pool_example_figure(example, highlight: int | None = None, height: int = 380
     xs = np.arange(-p, w + p)
     ys = np.arange(-p, h + p)
     fig.add_trace(go.Heatmap(z=shade, x=xs, y=ys, text=text, texttemplate="%{text}", textfont=dict(size=15),
-                             colorscale=[[0, "#ffffff"], [1, "#e6e6e6"]], zmin=0, zmax=1, showscale=False,
+                             colorscale=[[0, "rgba(255,255,255,0)"], [1, "rgba(160,160,160,0.35)"]], zmin=0,
+                             zmax=1, showscale=False,
                              xgap=1, ygap=1, hovertemplate="row %{y}, col %{x}: %{text}<extra></extra>"), 1, 1)
     chosen = range(len(example.windows)) if highlight is None else [highlight]
     win_x, win_y = [], []
@@ -201,8 +207,8 @@ def pool_example_figure(example, highlight: int | None = None, height: int = 380
     for c in (1, 2):
         fig.update_yaxes(autorange="reversed", scaleanchor="x" if c == 1 else "x2", showgrid=False,
                          zeroline=False, dtick=1, row=1, col=c)
-        fig.update_xaxes(showgrid=False, zeroline=False, dtick=1, side="top", constrain="domain", row=1, col=c)
-    fig.update_layout(height=height, margin=dict(l=0, r=0, t=60, b=0), plot_bgcolor="white")
+        fig.update_xaxes(showgrid=False, zeroline=False, dtick=1, constrain="domain", row=1, col=c)
+    fig.update_layout(height=height, margin=dict(l=0, r=0, t=40, b=0), plot_bgcolor="white")
     return fig
 
 

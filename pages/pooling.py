@@ -56,7 +56,7 @@ if img is not None:
         m1, m2, m3 = st.columns([1, 1, 2.4])
         m1.metric("Before (width × height)", f"{w} × {h}")
         m2.metric("After (width × height)", f"{ow} × {oh}",
-                  delta=f"{ow * oh / (w * h):.0%} of the pixels", delta_color="off")
+                  help=f"{ow * oh:,} pixels, {ow * oh / (w * h):.1%} of the {w * h:,} before")
         with m3:
             st.latex(r"W_{out} = \left%s \frac{W - F + 2P}{S} \right%s + 1"
                      % ((r"\lceil", r"\rceil") if ceil_mode else (r"\lfloor", r"\rfloor")))
