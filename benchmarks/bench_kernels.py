@@ -5,7 +5,7 @@ Both take the same float32 H×W×3 array (0–255) and return float32 H×W×3 wi
 Prints the median times and the ratio cnnviz / OpenCV (target ≤ 1.5).
 
     pip install -r benchmarks/requirements.txt
-    python benchmarks/bench_kernels.py [--repeat 30]
+    python benchmarks/bench_kernels.py [--repeat 30] [--threads 1]
 """
 
 from __future__ import annotations
@@ -36,6 +36,8 @@ def median_ms(fn, repeat: int) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=30)
+    ap.add_argument("--threads", type=int, default=0,
+                    help="threads for both libraries (0: their defaults); 1 is steadier on a busy machine")
     args = ap.parse_args()
     try:
         import cv2
@@ -43,6 +45,9 @@ def main() -> None:
         sys.exit("OpenCV is missing: pip install -r benchmarks/requirements.txt")
     import torch
 
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
+        cv2.setNumThreads(args.threads)
     rng = np.random.default_rng(0)
     img = (rng.random((1080, 1920, 3)) * 255).astype(np.float32)
     sobel = kernels.PRESETS["sobel_x"].kernel
