@@ -243,7 +243,9 @@ def layer_views(model: nn.Module, records: list[activations.Activation]) -> list
             continue
         mod = modules[rec.name]
         values = rec.output[0].numpy()
-        shape = tuple(values.shape)
+        if values.ndim == 3 and values.shape[1:] == (1, 1):
+            values = values.reshape(-1)      # C maps of 1x1 (LeNet's C5) are a vector: show them as bars
+        shape = tuple(rec.output.shape[1:])
         group, note = _group_and_note(rec.name, mod, modules, groups, shape)
         view = LayerView(len(out), rec.name, rec.kind, describe(mod), group, note, shape, values)
         if values.size:
@@ -328,8 +330,8 @@ def first_filters(model: nn.Module, limit: int = 64) -> Filters | None:
 # ----------------------------------------------------------------------------- attribution
 
 ATTRIBUTION_METHODS = {
-    "gradcam": "Grad-CAM (last convolutional maps)",
     "integrated_gradients": "Integrated gradients (input pixels)",
+    "gradcam": "Grad-CAM (last convolutional maps)",
     "saliency": "Saliency (input gradient)",
 }
 
@@ -390,7 +392,7 @@ def attribute(model: nn.Module, x: torch.Tensor, target: int | None = None, meth
                     up = LayerAttribution.interpolate(attr.detach(), (28, 28), interpolate_mode="bilinear")
                 return Attribution("gradcam", up[0].sum(0).cpu().numpy(), target, name,
                                    f"Grad-CAM on layer {name} ({describe(layer)}, "
-                                   f"{'×'.join(map(str, attr.shape[1:]))} per channel), scaled up to 28×28.")
+                                   f"{attr.shape[-2]}×{attr.shape[-1]} maps), scaled up to 28×28.")
         with torch.enable_grad():
             if method == "saliency":
                 attr = Saliency(model).attribute(inp, target=target, abs=True)

@@ -399,8 +399,10 @@ def feature_tile_figure(tile: np.ndarray, index_map: np.ndarray, title: str = ""
         colorbar=dict(thickness=8, len=0.9, outlinewidth=0, tickfont=dict(size=9)),
         hovertemplate=(f"{unit_name} %{{customdata[0]}}<br>row %{{customdata[1]}}, col %{{customdata[2]}}"
                        f"<br>{value_name} %{{z:.3f}}<extra></extra>")))
-    fig.update_yaxes(autorange="reversed", scaleanchor="x", showticklabels=False, showgrid=False, zeroline=False)
-    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, constrain="domain")
+    fig.update_yaxes(range=[th - 0.5, -0.5], scaleanchor="x", showticklabels=False, showgrid=False, zeroline=False,
+                     constrain="domain")
+    fig.update_xaxes(range=[-0.5, tw - 0.5], showticklabels=False, showgrid=False, zeroline=False,
+                     constrain="domain")
     fig.update_layout(title=dict(text=title, font=dict(size=13)) if title else None, height=height,
                       margin=dict(l=0, r=0, t=30 if title else 0, b=0), plot_bgcolor=TILE_GAP_COLOR)
     return fig
@@ -414,7 +416,8 @@ def activation_bars_figure(values: np.ndarray, title: str = "", zmax: float | No
         zmax = float(np.abs(values).max()) if values.size and np.abs(values).max() > 0 else 1.0
     x = labels if labels is not None else np.arange(values.size)
     fig = go.Figure(go.Bar(
-        x=x, y=values, marker=dict(color=values, colorscale=FEATURE_COLORSCALE, cmin=-zmax, cmax=zmax,
+        # colours as a list: plotly.js does not read typed arrays (how numpy is sent) as marker colours
+        x=x, y=values, marker=dict(color=values.tolist(), colorscale=FEATURE_COLORSCALE, cmin=-zmax, cmax=zmax,
                                    line=dict(width=0)),
         hovertemplate=("unit %{x}" if labels is None else "class %{x}") + "<br>value %{y:.3f}<extra></extra>"))
     fig.update_layout(title=dict(text=title, font=dict(size=13)) if title else None, height=height, bargap=0.1,
@@ -456,19 +459,23 @@ def attribution_figure(image: np.ndarray, attribution: np.ndarray, title: str = 
     """An attribution map over the (grey) input: red = pushed towards the class, blue = against it
     (signed methods), transparent = no influence."""
     attribution = np.asarray(attribution, dtype=np.float32)
-    m = float(np.nanmax(np.abs(attribution))) if attribution.size else 0.0
-    a = attribution / m if m > 0 else np.zeros_like(attribution)
+    mag = np.abs(attribution[np.isfinite(attribution)])
+    # scaled by a high percentile, not the maximum, so one extreme pixel does not wash out the rest
+    m = float(np.percentile(mag, 99)) if mag.size else 0.0
+    m = m if m > 0 else (float(mag.max()) if mag.size else 0.0)
+    a = np.clip(attribution / m, -1.0, 1.0) if m > 0 else np.zeros_like(attribution)
     if signed:
         scale = [[0.0, "rgba(33,102,172,0.95)"], [0.5, "rgba(255,255,255,0)"], [1.0, "rgba(178,24,43,0.95)"]]
         zmin, zmax = -1.0, 1.0
     else:
-        scale = [[0.0, "rgba(255,255,0,0)"], [0.35, "rgba(255,200,0,0.45)"], [1.0, "rgba(220,20,20,0.9)"]]
+        scale = [[0.0, "rgba(255,230,0,0)"], [0.25, "rgba(255,230,0,0)"], [0.6, "rgba(255,150,0,0.55)"],
+                 [1.0, "rgba(230,20,20,0.9)"]]
         zmin, zmax = 0.0, 1.0
     fig = go.Figure([
         go.Heatmap(z=np.asarray(image, dtype=np.float32), colorscale=[[0, "#000"], [1, "#bbb"]], zmin=0, zmax=1,
                    showscale=False, hoverinfo="skip"),
         go.Heatmap(z=a, colorscale=scale, zmin=zmin, zmax=zmax, showscale=False,
-                   hovertemplate="row %{y}, col %{x}<br>attribution %{z:.2f} (of the maximum)<extra></extra>"),
+                   hovertemplate="row %{y}, col %{x}<br>attribution %{z:.2f} (relative)<extra></extra>"),
     ])
     fig.update_yaxes(autorange="reversed", scaleanchor="x", showticklabels=False, showgrid=False, zeroline=False)
     fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, constrain="domain")

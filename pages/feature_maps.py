@@ -17,7 +17,7 @@ from ui.common import embedded_data, load_model, user_checkpoint_dir
 CANVAS_SIZE = 280          # 10 canvas pixels per MNIST pixel
 DEFAULT_STROKE = 20        # a 200 px digit drawn 20 px wide is MNIST's ~2.7 px stroke at 28x28
 CHART_CONFIG = {"displayModeBar": False, "scrollZoom": False}
-SCALES = {"layer": "Per layer", "global": "Global (one scale for all maps)"}
+SCALES = {"layer": "Per layer", "global": "Global"}
 
 ss = st.session_state
 ss.setdefault("fm_canvas_n", 0)        # bumped by "Clear": a new key gives an empty canvas
@@ -105,7 +105,7 @@ with c2:
         other = next((k for k, i in enumerate(infos) if i.meta and label_list[k] != choice_a), 0)
         choice_b = st.selectbox("Second model", label_list, index=other, key="fm_model_b")
 with c3:
-    scale = st.radio("Colour scale", list(SCALES), format_func=SCALES.get, key="fm_scale",
+    scale = st.radio("Colour scale", list(SCALES), format_func=SCALES.get, key="fm_scale", horizontal=True,
                      help="Per layer: each layer uses its full colour range. Global: the same value has the "
                           "same colour in every layer, so you can compare how strong the layers respond.")
 with c4:
@@ -116,7 +116,7 @@ with c4:
 # ----------------------------------------------------------------------------- input
 
 st.divider()
-in_col, pre_col, prob_col, attr_col = st.columns([1.25, 1, 1.3, 1], gap="medium")
+in_col, pre_col, prob_col, attr_col = st.columns([1.6, 1, 1.3, 1], gap="medium")
 
 canvas_rgba = None
 digit = None
@@ -151,7 +151,7 @@ with in_col:
             except Exception as exc:  # a malformed image from the browser: treat it as empty
                 st.warning(f"Could not read the drawing ({exc}).")
                 canvas_rgba = None
-            s1, s2 = st.columns([3, 1], vertical_alignment="bottom")
+            s1, s2 = st.columns([3, 2], vertical_alignment="bottom")
             s1.slider("Stroke width", 4, 40, DEFAULT_STROKE, key="fm_stroke",
                       help="The default suits MNIST: strokes about a tenth of the digit's height.")
             if s2.button("🧹 Clear", key="fm_clear", width="stretch"):
