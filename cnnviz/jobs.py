@@ -714,11 +714,13 @@ def save_job_checkpoint(state: JobState, folder: Path | str, name: str, overwrit
 
 def plan_logging(n_train: int, n_test: int, batch_size: int, epochs: int) -> tuple[int, int]:
     """(log_every, eval_every) for a live view: about 150 loss points per run but at least one
-    every 25 steps, and four test evaluations per epoch when the test set is small (<= 2,000)."""
+    every 25 steps.  The test set is evaluated at every epoch end (the trainer's default); a
+    one-epoch run on a small test set (<= 2,000) also gets a mid-epoch point.  More evaluations
+    would cost real training time: 2,000 test images are a quarter of an embedded epoch."""
     steps_per_epoch = max(1, -(-max(n_train, 1) // max(1, min(batch_size, max(n_train, 1)))))
     total = steps_per_epoch * epochs
     log_every = int(min(25, max(1, total // 150)))
-    eval_every = steps_per_epoch // 4 if n_test <= 2000 and steps_per_epoch >= 8 else 0
+    eval_every = steps_per_epoch // 2 if epochs == 1 and n_test <= 2000 and steps_per_epoch >= 8 else 0
     return log_every, eval_every
 
 

@@ -164,6 +164,7 @@ def test_prewarmed_spare_is_used_and_closed(tmp_path):
 
 
 def test_plan_logging():
-    assert plan_logging(8000, 2000, 64, 10) == (8, 31)
+    assert plan_logging(8000, 2000, 64, 10) == (8, 0)   # evaluations at epoch ends
+    assert plan_logging(8000, 2000, 64, 1) == (1, 62)   # one epoch: a mid-epoch evaluation too
     assert plan_logging(100, 50, 512, 1) == (1, 0)   # batch larger than the data: one step per epoch
     assert plan_logging(60000, 10000, 64, 5)[1] == 0  # big test set: evaluate at epoch ends only
