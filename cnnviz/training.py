@@ -249,6 +249,10 @@ def train(config: TrainConfig, data: DataSplit | None = None, model: nn.Module |
     candidate = [t.detach().clone() for t in live]
     window: list[torch.Tensor] = []
     window_sizes: list[int] = []
+    window_preds: list[torch.Tensor] = []
+    window_labels: list[torch.Tensor] = []
+    correct = torch.zeros((), device=device, dtype=torch.long)
+    correct_now = [0]  # the correct count as of the last window check (host side)
     window_start = 0
     step, epochs_done, test_acc = 0, 0, None
     status, reason = "done", f"finished {config.epochs} epoch(s)"
@@ -258,7 +262,8 @@ def train(config: TrainConfig, data: DataSplit | None = None, model: nn.Module |
         nonlocal good, candidate
         if not window:
             return []
-        values = torch.stack(window).tolist()
+        *values, n_correct = torch.cat([torch.stack(window).float(), correct.view(1).float()]).tolist()
+        correct_now[0] = int(n_correct)
         for j, v in enumerate(values):
             if not math.isfinite(v) or v > config.explode_loss:
                 raise Diverged(
@@ -269,15 +274,22 @@ def train(config: TrainConfig, data: DataSplit | None = None, model: nn.Module |
         window.clear()
         return values
 
+    def count_correct() -> None:
+        """Add the window's correct predictions to the epoch's count (a few kernels per window)."""
+        nonlocal correct
+        if window_preds:
+            correct += (torch.cat(window_preds) == torch.cat(window_labels)).sum()
+            window_preds.clear()
+            window_labels.clear()
+
     def restore_good() -> None:
         with torch.no_grad():
-            for dst, src in zip(live, good):
-                dst.copy_(src)
+            torch._foreach_copy_(live, good)
 
     try:
         for epoch in range(1, config.epochs + 1):
             perm = torch.randperm(n, generator=gen).to(device)
-            correct = torch.zeros((), device=device, dtype=torch.long)
+            correct.zero_()
             seen, epoch_loss_sum = 0, 0.0
             t_window = time.perf_counter()
             for i in range(0, n, bs):
@@ -292,8 +304,7 @@ def train(config: TrainConfig, data: DataSplit | None = None, model: nn.Module |
                 if not window:  # a new window starts with these weights
                     window_start, window_sizes = step, []
                     with torch.no_grad():
-                        for dst, src in zip(candidate, live):
-                            dst.copy_(src)
+                        torch._foreach_copy_(candidate, live)  # one multi-tensor kernel
                 out = model(x)
                 loss = F.cross_entropy(out, y)
                 opt.zero_grad(set_to_none=True)
@@ -302,18 +313,21 @@ def train(config: TrainConfig, data: DataSplit | None = None, model: nn.Module |
                 step += 1
                 window.append(loss.detach())
                 window_sizes.append(len(y))
-                correct += (out.argmax(1) == y).sum()
+                window_preds.append(out.detach().argmax(1))
+                window_labels.append(y)
                 seen += len(y)
                 if step % config.log_every == 0 or i + bs >= n:
                     sizes = list(window_sizes)
+                    count_correct()
                     values = close_window()
                     epoch_loss_sum += sum(v * k for v, k in zip(values, sizes))
                     now = time.perf_counter()
-                    emit(StepEvent(epoch, step, total_steps, sum(values) / len(values), correct.item() / seen,
+                    emit(StepEvent(epoch, step, total_steps, sum(values) / len(values), correct_now[0] / seen,
                                    sum(sizes) / max(now - t_window, 1e-9), now - start))
                     t_window = now
                 if config.eval_every and step % config.eval_every == 0 and i + bs < n:
                     sizes = list(window_sizes)
+                    count_correct()
                     epoch_loss_sum += sum(v * k for v, k in zip(close_window(), sizes))
                     acc, tl = evaluate(model, data.test_x, data.test_y, data.mean, data.std)
                     emit(EvalEvent(epoch, step, acc, tl, correct.item() / seen))
