@@ -133,8 +133,8 @@ with in_col:
             ss.fm_digit_idx = int(random.choice(pool))
         digit = ds.test_x[ss.fm_digit_idx].numpy()
         digit_label = int(ds.test_y[ss.fm_digit_idx])
-        st.image(np.kron(digit, np.ones((8, 8), np.uint8)), width=224,
-                 caption=f"Test digit #{ss.fm_digit_idx}: a real MNIST {digit_label}")
+        st.image(np.kron(digit, np.ones((8, 8), np.uint8)), width=224)
+        st.caption(f"Test digit #{ss.fm_digit_idx}: a real MNIST {digit_label}")
     else:
         try:
             from streamlit_drawable_canvas import st_canvas
