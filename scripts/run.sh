@@ -4,4 +4,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
 VENV=$VENV bash scripts/setup.sh
-exec "$VENV/bin/python" -m streamlit run app.py "$@"
+exec "$VENV/bin/python" scripts/serve.py "$@"
