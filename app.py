@@ -2,14 +2,19 @@
 
 import streamlit as st
 
-st.set_page_config(page_title="cnnviz: see inside a CNN", page_icon="🧠", layout="wide")
+from ui.i18n import t
+from ui.sidebar import sidebar_settings
+
+st.set_page_config(page_title=t("app.page_title"), page_icon="🧠", layout="wide")
 
 PAGES = [
-    st.Page("pages/home.py", title="How a CNN works", icon="🏠", default=True),
-    st.Page("pages/kernels.py", title="Kernels", icon="🔍", url_path="kernels"),
-    st.Page("pages/pooling.py", title="Pooling", icon="🧊", url_path="pooling"),
-    st.Page("pages/feature_maps.py", title="Feature maps", icon="🔬", url_path="feature-maps"),
-    st.Page("pages/training.py", title="Training", icon="🏋️", url_path="training"),
+    st.Page("pages/home.py", title=t("nav.home"), icon="🏠", default=True),
+    st.Page("pages/kernels.py", title=t("nav.kernels"), icon="🔍", url_path="kernels"),
+    st.Page("pages/pooling.py", title=t("nav.pooling"), icon="🧊", url_path="pooling"),
+    st.Page("pages/training.py", title=t("nav.training"), icon="🏋️", url_path="training"),
+    st.Page("pages/feature_maps.py", title=t("nav.feature_maps"), icon="🔬", url_path="feature-maps"),
 ]
 
-st.navigation(PAGES).run()
+navigation = st.navigation(PAGES)
+sidebar_settings()   # language and lecture mode, remembered across pages
+navigation.run()

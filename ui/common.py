@@ -8,12 +8,25 @@ from pathlib import Path
 import streamlit as st
 
 from cnnviz import checkpoints, data
+from ui.i18n import t
 
 
-@st.cache_resource(show_spinner="Loading the embedded MNIST digits…")
+@st.cache_resource(show_spinner=False)
+def _embedded_data() -> data.DataSplit:
+    return data.load_embedded()
+
+
+_LOADED: list[bool] = []
+
+
 def embedded_data() -> data.DataSplit:
     """The embedded 8,000/2,000 split, loaded once per server (read-only: never mutate it)."""
-    return data.load_embedded()
+    if _LOADED:
+        return _embedded_data()
+    with st.spinner(t("common.loading_digits")):   # only the first time, in the reader's language
+        split = _embedded_data()
+    _LOADED.append(True)
+    return split
 
 
 @st.cache_resource(show_spinner=False)

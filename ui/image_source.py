@@ -6,9 +6,11 @@ import numpy as np
 import streamlit as st
 
 from cnnviz import images
+from ui.i18n import t
 
-SOURCE_SAMPLE = "Sample photo"
+SOURCE_SAMPLE = "Sample photo"      # option values (kept stable for tests); shown translated
 SOURCE_UPLOAD = "Upload an image"
+_SOURCE_TEXT = {SOURCE_SAMPLE: "img.source_sample", SOURCE_UPLOAD: "img.source_upload"}
 
 
 @st.cache_resource(show_spinner=False)
@@ -28,17 +30,17 @@ def decode_upload(data: bytes, name: str) -> images.LoadedImage:
 
 def pick_image(prefix: str) -> images.LoadedImage | None:
     """Widgets for choosing the image; returns it, or ``None`` after showing why there is none."""
-    source = st.radio("Image source", [SOURCE_SAMPLE, SOURCE_UPLOAD], horizontal=True, key=f"{prefix}_source")
+    source = st.radio(t("img.source"), [SOURCE_SAMPLE, SOURCE_UPLOAD], horizontal=True, key=f"{prefix}_source",
+                      format_func=lambda s: t(_SOURCE_TEXT[s]))
     if source == SOURCE_SAMPLE:
-        key = st.selectbox("Sample", images.sample_names(), key=f"{prefix}_sample",
-                           format_func=lambda k: images.SAMPLES[k][0])
+        key = st.selectbox(t("img.sample"), images.sample_names(), key=f"{prefix}_sample",
+                           format_func=lambda k: t(f"sample.{k}"))
         return sample(key)
     uploaded = st.file_uploader(
-        "PNG, JPEG, GIF (first frame), BMP or WEBP", type=list(images.EXTENSIONS), key=f"{prefix}_upload",
-        help=f"At most {images.MAX_BYTES // 2**20} MB and {images.MAX_PIXELS / 1e6:.0f} megapixels. "
-             "Large images are computed at full size and only shown smaller.")
+        t("img.upload_label"), type=list(images.EXTENSIONS), key=f"{prefix}_upload",
+        help=t("img.upload_help", mb=images.MAX_BYTES // 2**20, mp=images.MAX_PIXELS / 1e6))
     if uploaded is None:
-        st.info("Upload an image, or switch back to a sample photo.")
+        st.info(t("img.upload_prompt"))
         return None
     cache_key = f"{prefix}_decoded"
     cached = st.session_state.get(cache_key)
@@ -48,7 +50,7 @@ def pick_image(prefix: str) -> images.LoadedImage | None:
         loaded = decode_upload(uploaded.getvalue(), uploaded.name)
     except images.ImageLoadError as exc:
         st.session_state.pop(cache_key, None)
-        st.error(str(exc), icon="🚫")
+        st.error(t("img.upload_error", error=exc), icon="🚫")
         return None
     st.session_state[cache_key] = (uploaded.file_id, loaded)
     return loaded
@@ -56,8 +58,8 @@ def pick_image(prefix: str) -> images.LoadedImage | None:
 
 def describe(img: images.LoadedImage) -> None:
     """One caption line: size, colour and what the loader did."""
-    kind = "colour (RGB)" if img.mode == "RGB" else "grayscale"
-    text = f"{img.width}×{img.height} pixels (width × height), {kind}"
+    kind = t("img.kind_rgb") if img.mode == "RGB" else t("img.kind_gray")
+    text = t("img.describe", w=img.width, h=img.height, kind=kind)
     if img.notes:
         text += "; " + "; ".join(img.notes)
     st.caption(text)

@@ -1,0 +1,54 @@
+"""The session's language: ``t(key, **fmt)`` for pages, the language chosen in the sidebar.
+
+The choice lives in ``st.session_state`` (kept across pages); before the user picks one it
+defaults to the browser's language (``st.context.locale``) and falls back to English.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from cnnviz import i18n
+
+LANG_KEY = "cnnviz_lang"
+
+
+def browser_lang() -> str:
+    """``"zh"`` for a Chinese browser, otherwise English (also when Streamlit cannot tell)."""
+    try:
+        locale = st.context.locale
+    except Exception:  # no browser context (bare script, older Streamlit)
+        locale = None
+    return i18n.normalize_lang(locale)
+
+
+def lang() -> str:
+    """The current language code (``"en"`` or ``"zh"``), remembered in the session."""
+    current = st.session_state.get(LANG_KEY)
+    if current not in i18n.TEXTS:
+        current = browser_lang()
+        st.session_state[LANG_KEY] = current
+    return current
+
+
+def t(key: str, **fmt) -> str:
+    """The text for ``key`` in the session's language."""
+    return i18n.t(key, lang(), **fmt)
+
+
+def tf(prefix: str):
+    """A ``format_func`` for widgets whose options are table keys: ``tf("pool_kind")("max")``."""
+    return lambda option: t(f"{prefix}.{option}")
+
+
+def retitle(fig, titles=None, **layout):
+    """Translate a plotly figure built in English: its subplot titles (in order) and layout texts
+    such as ``xaxis_title=...``. In English the figure is returned unchanged."""
+    if lang() == "en":
+        return fig
+    if titles:
+        for ann, text in zip(fig.layout.annotations, titles):
+            ann.text = text
+    if layout:
+        fig.update_layout(**layout)
+    return fig
