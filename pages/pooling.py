@@ -5,39 +5,34 @@ import streamlit as st
 
 from cnnviz import figures, kernels, pooling
 from cnnviz.images import to_gray
+from ui.i18n import retitle, t, tf
 from ui.image_source import describe, pick_image, upscale_nearest
+from ui.sidebar import fig_height, lecture_mode, styled
 
-st.title("🧊 Pooling")
-st.markdown(
-    "Pooling slides a window over each feature map and keeps one number per window: the **maximum** "
-    "(max pooling: *is the pattern somewhere here?*) or the **mean** (average pooling). It has no weights "
-    "to learn. With a 2×2 window and stride 2 it halves the width and height, so the next layers see a "
-    "wider area for the same cost, and small shifts of the input matter less."
-)
+st.title(t("pool.title"))
+st.markdown(t("pool.intro"))
 
 col_img, col_params = st.columns([1.2, 1], gap="large")
 with col_img:
-    st.subheader("1 · Image")
+    st.subheader(t("pool.image"))
     img = pick_image("pooling")
     if img is not None:
         describe(img)
 with col_params:
-    st.subheader("2 · Settings")
-    kind = st.radio("Pooling", pooling.KINDS, horizontal=True, key="pool_kind",
-                    format_func=pooling.KIND_TITLES.get)
+    st.subheader(t("pool.settings"))
+    kind = st.radio(t("pool.kind"), pooling.KINDS, horizontal=True, key="pool_kind", format_func=tf("pool_kind"))
+    lecture = lecture_mode()          # lecture mode: window and stride only (no padding, no ceil_mode)
     c1, c2, c3 = st.columns(3)
-    kernel = c1.number_input("Window", min_value=1, max_value=64, value=2, step=1, key="pool_kernel",
-                             help="The window is kernel × kernel pixels.")
-    stride = c2.number_input("Stride", min_value=0, max_value=64, value=2, step=1, key="pool_stride",
-                             help="How far the window moves at each step (usually = the window).")
-    padding = c3.number_input("Padding", min_value=0, max_value=32, value=0, step=1, key="pool_padding",
-                              help="At most half the window. Max pooling pads with −∞ (never wins); "
-                                   "average pooling pads with 0 (counted in the mean, PyTorch's default).")
-    ceil_mode = st.checkbox("ceil_mode (keep a last, partial window)", key="pool_ceil",
-                            help="Rounds the output size up instead of down: windows that run past the "
-                                 "edge are kept if they start inside the image.")
-    color = st.radio("Colour", ["gray", "rgb"], horizontal=True, key="pool_color",
-                     format_func=lambda c: "Grayscale" if c == "gray" else "RGB, each channel separately")
+    kernel = c1.number_input(t("pool.window"), min_value=1, max_value=64, value=2, step=1, key="pool_kernel",
+                             help=t("pool.window_help"))
+    stride = c2.number_input(t("pool.stride"), min_value=0, max_value=64, value=2, step=1, key="pool_stride",
+                             help=t("pool.stride_help"))
+    padding, ceil_mode = 0, False
+    if not lecture:
+        padding = c3.number_input(t("pool.padding"), min_value=0, max_value=32, value=0, step=1,
+                                  key="pool_padding", help=t("pool.padding_help"))
+        ceil_mode = st.checkbox(t("pool.ceil"), key="pool_ceil", help=t("pool.ceil_help"))
+    color = st.radio(t("color.label"), ["gray", "rgb"], horizontal=True, key="pool_color", format_func=tf("color"))
 
 params = pooling.PoolParams(kind, int(kernel), int(stride), int(padding), bool(ceil_mode))
 
@@ -48,67 +43,72 @@ if img is not None:
     try:
         out = pooling.pool(pixels, params)
     except pooling.PoolingError as exc:
-        st.error(str(exc), icon="🚫")
+        st.error(t("pool.error", error=exc), icon="🚫")
         out = None
     if out is not None:
         oh, ow = out.shape[:2]
-        st.subheader("Size before and after")
+        st.subheader(t("pool.sizes"))
         m1, m2, m3 = st.columns([1, 1, 2.4])
-        m1.metric("Before (width × height)", f"{w} × {h}")
-        m2.metric("After (width × height)", f"{ow} × {oh}",
-                  help=f"{ow * oh:,} pixels, {ow * oh / (w * h):.1%} of the {w * h:,} before")
+        m1.metric(t("pool.before"), f"{w} × {h}")
+        m2.metric(t("pool.after"), f"{ow} × {oh}",
+                  help=t("pool.after_help", pixels=ow * oh, share=ow * oh / (w * h), before=w * h))
         with m3:
             st.latex(r"W_{out} = \left%s \frac{W - F + 2P}{S} \right%s + 1"
                      % ((r"\lceil", r"\rceil") if ceil_mode else (r"\lfloor", r"\rfloor")))
             ft = pooling.formulas(h, w, params)
-            st.markdown(f"width: `{ft['width']}` · height: `{ft['height']}`")
+            st.markdown(t("pool.formula_line", width=ft["width"], height=ft["height"]))
 
         a, b = st.columns(2, gap="medium")
         show_in = kernels.scale_for_display(pixels, "clip", 900)
         show_out = kernels.scale_for_display(out, "clip", 900)
-        a.plotly_chart(figures.picture_figure(show_in.image, f"Before: {w}×{h}", show_in.factor, height=420),
-                       key="pin", config={"displayModeBar": False})
-        b.plotly_chart(figures.picture_figure(show_out.image, f"After {pooling.KIND_TITLES[kind].lower()}: "
-                                              f"{ow}×{oh}", show_out.factor, height=420),
-                       key="pout", config={"displayModeBar": False})
-        st.caption("Both are drawn at the same size on screen: the pooled image has fewer, bigger pixels. "
-                   "Zoom in (drag a box) to compare.")
+        a.plotly_chart(styled(figures.picture_figure(show_in.image, t("pool.fig_before", w=w, h=h), show_in.factor,
+                                                     height=420)), key="pin", config={"displayModeBar": False})
+        kind_title = t(f"pool_kind.{kind}")
+        b.plotly_chart(styled(figures.picture_figure(
+            show_out.image, t("pool.fig_after", kind=kind_title[:1].lower() + kind_title[1:], w=ow, h=oh),
+            show_out.factor, height=420)), key="pout", config={"displayModeBar": False})
+        st.caption(t("pool.same_size"))
 
-        st.subheader("A pyramid: the same pooling again and again")
+        st.subheader(t("pool.pyramid"))
         levels = pooling.pyramid(pixels, params, max_levels=6)
         cols = st.columns(len(levels))
         for i, (c, lvl) in enumerate(zip(cols, levels)):
             small = kernels.scale_for_display(lvl.pixels, "clip", 300)
             c.image(upscale_nearest(small.image, 300), width="stretch",
-                    caption=f"{'input' if i == 0 else f'{i}× pooled'}: {lvl.width}×{lvl.height}")
+                    caption=t("pool.level_input", w=lvl.width, h=lvl.height) if i == 0 else
+                    t("pool.level_n", i=i, w=lvl.width, h=lvl.height))
             if lvl.formula:
                 c.caption(f"`{lvl.formula}`")
         if len(levels) == 1:
-            st.caption("The window does not fit a second time.")
+            st.caption(t("pool.no_second"))
 
 # ----------------------------------------------------------------------------- worked example
-st.subheader("✍️ Worked example on a small grid")
-st.caption("Each window and the output cell it produces share a colour. For max pooling the winner of "
-           "each window is circled; for average pooling the output is the window's mean.")
+st.subheader(t("pool.example"))
+st.caption(t("pool.example_caption"))
 e1, e2, e3 = st.columns([1, 1, 2])
-size = e1.number_input("Grid size", min_value=2, max_value=10, value=6, step=1, key="pool_grid_size")
-seed = e2.number_input("Numbers (seed)", min_value=0, max_value=9999, value=1, step=1, key="pool_grid_seed")
+size = e1.number_input(t("pool.grid_size"), min_value=2, max_value=10, value=6, step=1, key="pool_grid_size")
+seed = e2.number_input(t("pool.grid_seed"), min_value=0, max_value=9999, value=1, step=1, key="pool_grid_seed")
 grid = pooling.random_grid(int(seed), int(size))
 try:
     example = pooling.worked_example(grid, params)
 except pooling.PoolingError as exc:
-    st.warning(f"The worked example cannot use these settings: {exc}", icon="⚠️")
+    st.warning(t("pool.example_error", error=exc), icon="⚠️")
 else:
     n = len(example.windows)
     with e3:
-        step = st.slider("Step through the windows (0 = all at once)", 0, n, 0, key="pool_step") if n > 1 else 0
+        step = st.slider(t("pool.step"), 0, n, 0, key="pool_step") if n > 1 else 0
     highlight = None if step == 0 else step - 1
-    st.plotly_chart(figures.pool_example_figure(example, highlight), key="pool_example",
+    gh, gw = grid.shape
+    oh_, ow_ = example.output.shape
+    pad = params.padding
+    fig = retitle(figures.pool_example_figure(example, highlight),
+                  [t("pool.ex_input_pad", h=gh, w=gw, p=pad) if pad else t("pool.ex_input", h=gh, w=gw),
+                   t("pool.ex_output", h=oh_, w=ow_)])
+    st.plotly_chart(styled(fig), key="pool_example",
                     config={"displayModeBar": False})
     gh, gw = grid.shape
     oh_, ow_ = example.output.shape
-    st.markdown(f"Output size: width `{example.formula_width}`, height `{example.formula_height}` → "
-                f"**{ow_}×{oh_}**")
+    st.markdown(t("pool.example_size", fw=example.formula_width, fh=example.formula_height, w=ow_, h=oh_))
     if highlight is not None:
         win = example.windows[highlight]
         r0, r1 = max(win.rows[0], 0), min(win.rows[1], gh)
@@ -117,10 +117,10 @@ else:
         vals = ", ".join(f"{v:g}" for v in cells.ravel())
         pads = (win.rows[1] - win.rows[0]) * (win.cols[1] - win.cols[0]) - cells.size
         if kind == "max":
-            st.markdown(f"Window {highlight + 1} → output (row {win.out_row}, column {win.out_col}): "
-                        f"max({vals}{', −∞ padding' if pads else ''}) = **{win.value:g}**, "
-                        f"at grid row {win.winner[0]}, column {win.winner[1]}.")
+            st.markdown(t("pool.win_max", n=highlight + 1, row=win.out_row, col=win.out_col, vals=vals,
+                          pad=t("pool.win_max_pad") if pads else "", value=win.value,
+                          wr=win.winner[0], wc=win.winner[1]))
         else:
-            st.markdown(f"Window {highlight + 1} → output (row {win.out_row}, column {win.out_col}): "
-                        f"({vals}{' + 0' * pads}) / {win.count} = **{win.value:.4g}**"
-                        + (f" ({pads} padding zeros counted)" if pads else ""))
+            st.markdown(t("pool.win_avg", n=highlight + 1, row=win.out_row, col=win.out_col, vals=vals,
+                          zeros=" + 0" * pads, count=win.count, value=win.value)
+                        + (t("pool.win_avg_pad", pads=pads) if pads else ""))
