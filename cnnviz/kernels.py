@@ -194,17 +194,23 @@ def normalise(kernel: np.ndarray) -> tuple[np.ndarray, str]:
     A kernel whose weights sum to 0 (an edge detector) cannot be divided by its sum; it is
     scaled so its positive weights sum to 1 instead, which keeps outputs within ±255.
     """
+    from .i18n import t
+
+    kernel, key, args = normalise_parts(kernel)
+    return kernel, t(key, "en", **args)
+
+
+def normalise_parts(kernel: np.ndarray) -> tuple[np.ndarray, str, dict]:
+    """:func:`normalise` with the explanation as a translation key and its arguments."""
     k = np.asarray(kernel, dtype=np.float64)
     total = float(k.sum())
     scale = float(np.abs(k).sum()) or 1.0
     if abs(total) > 1e-9 * scale:
-        return (k / total).astype(np.float32), f"divided by the sum of the weights ({total:g})"
+        return (k / total).astype(np.float32), "norm.sum", dict(total=total)
     positive = float(k[k > 0].sum())
     if positive == 0:
-        return k.astype(np.float32), "all weights are 0: nothing to normalise"
-    return ((k / positive).astype(np.float32),
-            f"the weights sum to 0 (an edge detector), so it was divided by the sum of its positive "
-            f"weights ({positive:g}) instead")
+        return k.astype(np.float32), "norm.zero", {}
+    return (k / positive).astype(np.float32), "norm.edge", dict(positive=positive)
 
 
 # ----------------------------------------------------------------------------- convolution
@@ -403,6 +409,8 @@ class DisplayImage:
     legend: str           # one line for the user
     factor: float = 1.0   # display downscale factor (1 = full resolution)
     flat: bool = False
+    # the legend as translation-table parts ``((key, args), ...)`` (see cnnviz.i18n), joined in order
+    legend_parts: tuple = ()
 
 
 def _robust_top(values: np.ndarray, percentile: float | None) -> tuple[float, float]:
@@ -442,33 +450,39 @@ def scale_for_display(output: np.ndarray, scaling: str = "clip", max_side: int |
     small = small.astype(np.float64)
     if scaling == "clip":
         img = np.clip(np.rint(small), 0, 255).astype(np.uint8)
-        legend = f"black = 0 or less, white = 255 or more (output range {lo:.4g} to {hi:.4g})"
-        return DisplayImage(img, 0.0, 255.0, scaling, legend, factor, flat)
+        parts = (("legend.clip", dict(lo=lo, hi=hi)),)
+        return DisplayImage(img, 0.0, 255.0, scaling, _legend(parts), factor, flat, parts)
     if scaling in ("absolute", "diverging"):
         limit, top = _robust_top(out, percentile)
-        sat = "" if limit >= top else f" or more (the largest is {top:.4g}; {percentile:g}% of pixels are below)"
+        sat = () if limit >= top else (("legend.sat", dict(top=top, percentile=percentile)),)
     if scaling == "absolute":
         img = np.zeros(small.shape, np.uint8) if limit == 0 else \
             np.clip(np.rint(np.abs(small) * (255.0 / limit)), 0, 255).astype(np.uint8)
-        legend = ("the output is 0 everywhere" if limit == 0 else
-                  f"black = 0, white = |value| {limit:.4g}{sat}")
-        return DisplayImage(img, 0.0, limit, scaling, legend, factor, flat)
+        parts = ((("legend.absolute_zero", {}),) if limit == 0 else
+                 (("legend.absolute", dict(limit=limit)), *sat))
+        return DisplayImage(img, 0.0, limit, scaling, _legend(parts), factor, flat, parts)
     if scaling == "minmax":
         if flat:
             img = np.full(small.shape, 128, np.uint8)
-            legend = f"the output is flat: every pixel is {lo:.4g} (shown as mid-grey)"
+            parts = (("legend.minmax_flat", dict(lo=lo)),)
         else:
             img = np.clip(np.rint((small - lo) * (255.0 / (hi - lo))), 0, 255).astype(np.uint8)
-            legend = f"black = {lo:.4g} (minimum), white = {hi:.4g} (maximum)"
-        return DisplayImage(img, lo, hi, scaling, legend, factor, flat)
+            parts = (("legend.minmax", dict(lo=lo, hi=hi)),)
+        return DisplayImage(img, lo, hi, scaling, _legend(parts), factor, flat, parts)
     # diverging
     mono = small.mean(axis=2) if small.ndim == 3 else small
     img = diverging_rgb(mono, limit)
-    legend = ("the output is 0 everywhere (all white)" if limit == 0 else
-              f"blue = −{limit:.4g}, white = 0, red = +{limit:.4g}{sat}")
+    parts = ((("legend.diverging_zero", {}),) if limit == 0 else
+             (("legend.diverging", dict(limit=limit)), *sat))
     if small.ndim == 3:
-        legend += " (the mean of the R, G and B outputs)"
-    return DisplayImage(img, -limit, limit, scaling, legend, factor, flat)
+        parts += (("legend.rgb_mean", {}),)
+    return DisplayImage(img, -limit, limit, scaling, _legend(parts), factor, flat, parts)
+
+
+def _legend(parts, lang: str = "en") -> str:
+    from .i18n import t
+
+    return "".join(t(key, lang, **args) for key, args in parts)
 
 
 # ----------------------------------------------------------------------------- pixel inspector
