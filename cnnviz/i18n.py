@@ -62,6 +62,11 @@ EN: dict[str, str] = {
     "fig.cmp_acc_title": "Test accuracy",
     "fig.cmp_loss": "loss",
     "fig.fraction": "fraction of training",
+    "fig.raw": "raw",
+    "fig.smoothed": "smoothed",
+    "fig.train_running": "train (running, this epoch)",
+    "fig.train": "train",
+    "fig.test": "test",
     # ------------------------------------------------------------------ home
     "home.title": "🧠 cnnviz: see inside a convolutional neural network",
     "home.intro": "Draw a digit and watch every layer react, train real PyTorch networks on real MNIST digits, "
@@ -506,6 +511,11 @@ ZH: dict[str, str] = {
     "fig.cmp_acc_title": "测试准确率",
     "fig.cmp_loss": "损失",
     "fig.fraction": "训练进度",
+    "fig.raw": "原始值",
+    "fig.smoothed": "平滑后",
+    "fig.train_running": "训练集（本轮累计）",
+    "fig.train": "训练集",
+    "fig.test": "测试集",
     # ------------------------------------------------------------------ home
     "home.title": "🧠 cnnviz：看懂卷积神经网络的内部",
     "home.intro": "手写一个数字，观察每一层如何响应；用真实的 MNIST 手写数字训练真正的 PyTorch 网络；"

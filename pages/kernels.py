@@ -8,7 +8,7 @@ import streamlit as st
 
 from cnnviz import checkpoints, figures, kernels
 from ui.common import load_model, shipped_checkpoints
-from ui.i18n import lang, retitle, t, tf
+from ui.i18n import retitle, t, tf
 from ui.image_source import describe, pick_image
 from ui.sidebar import fig_height, lecture_mode, styled
 

@@ -7,7 +7,7 @@ from cnnviz import figures, kernels, pooling
 from cnnviz.images import to_gray
 from ui.i18n import retitle, t, tf
 from ui.image_source import describe, pick_image, upscale_nearest
-from ui.sidebar import fig_height, lecture_mode, styled
+from ui.sidebar import lecture_mode, styled
 
 st.title(t("pool.title"))
 st.markdown(t("pool.intro"))

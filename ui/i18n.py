@@ -41,14 +41,19 @@ def tf(prefix: str):
     return lambda option: t(f"{prefix}.{option}")
 
 
-def retitle(fig, titles=None, **layout):
-    """Translate a plotly figure built in English: its subplot titles (in order) and layout texts
-    such as ``xaxis_title=...``. In English the figure is returned unchanged."""
+def retitle(fig, titles=None, names=None, **layout):
+    """Translate a plotly figure built in English: its subplot titles (in order), trace names
+    (``names``: English name → table key) and layout texts such as ``xaxis_title=...``.
+    In English the figure is returned unchanged."""
     if lang() == "en":
         return fig
     if titles:
         for ann, text in zip(fig.layout.annotations, titles):
             ann.text = text
+    if names:
+        for trace in fig.data:
+            if trace.name in names:
+                trace.name = t(names[trace.name])
     if layout:
         fig.update_layout(**layout)
     return fig
