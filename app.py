@@ -15,6 +15,5 @@ PAGES = [
     st.Page("pages/feature_maps.py", title=t("nav.feature_maps"), icon="🔬", url_path="feature-maps"),
 ]
 
-navigation = st.navigation(PAGES)
-sidebar_settings()   # language and lecture mode, remembered across pages
-navigation.run()
+sidebar_settings()   # language and lecture mode, remembered across pages (below the page menu)
+st.navigation(PAGES).run()

@@ -74,8 +74,8 @@ EN: dict[str, str] = {
     "home.pipeline": "The pipeline",
     "home.pipeline_dot": """
     digraph {{
-      rankdir=LR; node [shape=box, style="rounded,filled", fillcolor="#eef3fc", fontname="{font}", fontsize={size}];
-      edge [fontname="{font}", fontsize={size}];
+      rankdir=LR; node [shape=box, style="rounded,filled", fillcolor="#eef3fc", fontname="Noto Sans CJK SC, Helvetica", fontsize={size}];
+      edge [fontname="Noto Sans CJK SC, Helvetica", fontsize={size}];
       input [label="Input\\n1×28×28"]; conv [label="Convolution\\nsliding weighted sums"];
       relu [label="ReLU\\nmax(0, x)"]; pool [label="Pooling\\nmax / average"];
       flat [label="Flatten\\nmaps → vector"]; fc [label="Fully connected\\nW·x + b"];
@@ -523,8 +523,8 @@ ZH: dict[str, str] = {
     "home.pipeline": "处理流程",
     "home.pipeline_dot": """
     digraph {{
-      rankdir=LR; node [shape=box, style="rounded,filled", fillcolor="#eef3fc", fontname="{font}", fontsize={size}];
-      edge [fontname="{font}", fontsize={size}];
+      rankdir=LR; node [shape=box, style="rounded,filled", fillcolor="#eef3fc", fontname="Noto Sans CJK SC, Helvetica", fontsize={size}];
+      edge [fontname="Noto Sans CJK SC, Helvetica", fontsize={size}];
       input [label="输入\\n1×28×28"]; conv [label="卷积\\n滑动加权求和"];
       relu [label="ReLU\\nmax(0, x)"]; pool [label="池化\\n最大 / 平均"];
       flat [label="展平\\n特征图 → 向量"]; fc [label="全连接层\\nW·x + b"];
@@ -853,8 +853,8 @@ ZH: dict[str, str] = {
     "optimizer.adam": "Adam",
     "optimizer.rmsprop": "RMSprop",
     "dataset.embedded": "内置 MNIST（10,000 个真实手写数字：训练 8,000 / 测试 2,000）",
-    "dataset.mnist": "完整 MNIST（60,000 / 10,000，torchvision）",
-    "dataset.fashion-mnist": "Fashion-MNIST（60,000 / 10,000）",
+    "dataset.mnist": "完整 MNIST（训练 60,000 / 测试 10,000，torchvision）",
+    "dataset.fashion-mnist": "Fashion-MNIST（训练 60,000 / 测试 10,000）",
     "arch.mlp.title": "MLP 784-256-10",
     "arch.mlp.desc": "多层感知机：28×28 的图像被展平成 784 个数，经过一个有 256 个 ReLU 单元的隐藏层，输出 10 个值。"
                      "它没有卷积，所以不知道相邻的像素属于同一处；可以把它的滤波器和准确率与各个 CNN 比较一下。",

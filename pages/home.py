@@ -12,7 +12,7 @@ st.title(t("home.title"))
 st.markdown(t("home.intro"))
 
 st.header(t("home.pipeline"))
-st.graphviz_chart(t("home.pipeline_dot", font="Noto Sans CJK SC, Helvetica", size=18 if lecture_mode() else 14))
+st.graphviz_chart(t("home.pipeline_dot", size=18 if lecture_mode() else 14))
 
 cols = st.columns(3)
 cols[0].markdown(t("home.conv"))

@@ -7,6 +7,7 @@ defaults to the browser's language (``st.context.locale``) and falls back to Eng
 from __future__ import annotations
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from cnnviz import i18n
 
@@ -22,12 +23,20 @@ def browser_lang() -> str:
     return i18n.normalize_lang(locale)
 
 
+_LAST: list[str] = [i18n.DEFAULT_LANG]
+
+
 def lang() -> str:
     """The current language code (``"en"`` or ``"zh"``), remembered in the session."""
+    if get_script_run_ctx() is None:
+        # Outside a script run (AppTest evaluates widgets' format_func in the test's own thread):
+        # the language of the last run. A running server always calls this inside a run.
+        return _LAST[0]
     current = st.session_state.get(LANG_KEY)
     if current not in i18n.TEXTS:
         current = browser_lang()
         st.session_state[LANG_KEY] = current
+    _LAST[0] = current
     return current
 
 
