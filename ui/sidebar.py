@@ -34,6 +34,8 @@ html { font-size: 21px; }
 .stApp [data-testid="stWidgetLabel"] p { font-size: 1.2rem; font-weight: 700; color: #000000; }
 .stApp [data-testid="stMetricValue"] { font-size: 3rem; font-weight: 800; color: #000000; }
 .stApp [data-testid="stMetricLabel"] p { font-size: 1.15rem; color: #000000; }
+.stApp [data-testid="stMetricLabel"] * { white-space: normal !important; overflow: visible !important;
+  text-overflow: clip !important; }
 .stApp code { color: #000000; background: #e8e8e8; font-size: 1.1em; }
 .stApp [data-testid="stAlert"] p { font-size: 1.25rem; color: #000000; }
 .stApp [data-testid="stSidebarNav"] span { font-size: 1.2rem; color: #000000; }
