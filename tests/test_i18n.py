@@ -41,7 +41,7 @@ def test_chinese_texts_are_chinese():
     en, zh = i18n.TEXTS["en"], i18n.TEXTS["zh"]
     # names that stay the same in Chinese (model and optimizer names, the language switch)
     same = {k for k in en if en[k] == zh[k]}
-    allowed = {"sidebar.language", "train.failed", "train.run_option"} | {
+    allowed = {"sidebar.language", "train.failed", "train.run_option", "fm.option"} | {
         k for k in en if k.startswith(("arch.", "optimizer.")) and k.endswith((".title", ".adam", ".rmsprop"))} | {
         "preset.scharr_x.title", "preset.prewitt_x.title"}
     assert same <= allowed, sorted(same - allowed)
