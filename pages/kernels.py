@@ -10,7 +10,7 @@ from cnnviz import checkpoints, figures, kernels
 from ui.common import load_model, shipped_checkpoints
 from ui.i18n import retitle, t, tf
 from ui.image_source import describe, pick_image
-from ui.sidebar import fig_height, lecture_mode, styled
+from ui.sidebar import lecture_mode, styled
 
 CUSTOM = "custom"
 DISPLAY_SIDE = 900
@@ -194,13 +194,13 @@ rect.append((cx - halo, cy - halo, cx + halo, cy + halo, "#e4002b", "dot"))
 
 def _height(hh: int, ww: int) -> int:
     """A figure height that fits the picture's aspect ratio in a half-width column."""
-    return fig_height(int(min(600, max(240, 470 * hh / ww + 40))))
+    return int(min(600, max(240, 470 * hh / ww + 40)))
 
 
 in_disp = kernels.scale_for_display(result.input, "clip", DISPLAY_SIDE)
 with col_in:
     title = t("kern.fig_input_gray" if result.input.shape[2] == 1 else "kern.fig_input", w=w, h=h)
-    st.plotly_chart(styled(figures.picture_figure(in_disp.image, title, in_disp.factor, _height(h, w), rect)),
+    st.plotly_chart(styled(figures.picture_figure(in_disp.image, title, in_disp.factor, _height(h, w), rect), False),
                     key="kin", config={"displayModeBar": False})
     if in_disp.factor > 1:
         st.caption(t("kern.shown_smaller", factor=in_disp.factor))
@@ -211,7 +211,7 @@ with col_out:
              (col_ + 0.5 - ohalo, row + 0.5 - ohalo, col_ + 0.5 + ohalo, row + 0.5 + ohalo, "#e4002b", "dot")]
     st.plotly_chart(styled(figures.picture_figure(
         out_disp.image, t("kern.fig_output", w=ow, h=oh, scaling=t(f"scaling_title.{scaling}")),
-        out_disp.factor, _height(oh, ow), orect)), key="kout", config={"displayModeBar": False})
+        out_disp.factor, _height(oh, ow), orect), False), key="kout", config={"displayModeBar": False})
     st.caption(legend(out_disp) + (t("kern.legend_smaller", factor=out_disp.factor) if out_disp.factor > 1 else ""))
 
 # inspector figures

@@ -62,11 +62,11 @@ if img is not None:
         show_in = kernels.scale_for_display(pixels, "clip", 900)
         show_out = kernels.scale_for_display(out, "clip", 900)
         a.plotly_chart(styled(figures.picture_figure(show_in.image, t("pool.fig_before", w=w, h=h), show_in.factor,
-                                                     height=420)), key="pin", config={"displayModeBar": False})
+                                                     height=420), False), key="pin", config={"displayModeBar": False})
         kind_title = t(f"pool_kind.{kind}")
         b.plotly_chart(styled(figures.picture_figure(
             show_out.image, t("pool.fig_after", kind=kind_title[:1].lower() + kind_title[1:], w=ow, h=oh),
-            show_out.factor, height=420)), key="pout", config={"displayModeBar": False})
+            show_out.factor, height=420), False), key="pout", config={"displayModeBar": False})
         st.caption(t("pool.same_size"))
 
         st.subheader(t("pool.pyramid"))

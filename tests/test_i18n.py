@@ -262,6 +262,8 @@ def test_page_in_chinese(page, quiet_jobs):
     text = chinese_text(at)
     assert len(CJK.findall(text)) > 50, text[:500]
     assert CJK.search(at.title[0].value)
+    for df in at.dataframe:   # table headers are translated too
+        assert all(CJK.search(str(c)) for c in df.value.columns), list(df.value.columns)
 
 
 def test_kernels_inspector_and_pooling_example_in_chinese():
@@ -377,5 +379,6 @@ def test_lecture_mode_in_chinese_with_bigger_figures(quiet_jobs):
     assert not at.exception
     import json
 
-    heights = [json.loads(c.proto.spec)["layout"].get("height") for c in at.get("plotly_chart")]
-    assert round(420 * sidebar.FIGURE_SCALE) in heights
+    layouts = [json.loads(c.proto.spec)["layout"] for c in at.get("plotly_chart")]
+    assert round(380 * sidebar.FIGURE_SCALE) in [lay.get("height") for lay in layouts]   # the worked example
+    assert all(lay["font"]["size"] == sidebar.FONT_SIZE for lay in layouts)

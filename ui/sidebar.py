@@ -32,7 +32,8 @@ html { font-size: 21px; }
 .stApp [data-testid="stCaptionContainer"], .stApp [data-testid="stCaptionContainer"] p {
   font-size: 1.12rem; color: #111111; }
 .stApp [data-testid="stWidgetLabel"] p { font-size: 1.2rem; font-weight: 700; color: #000000; }
-.stApp [data-testid="stMetricValue"] { font-size: 3rem; font-weight: 800; color: #000000; }
+.stApp [data-testid="stMetricValue"], .stApp [data-testid="stMetricValue"] * {
+  font-size: 2.4rem !important; line-height: 1.25 !important; font-weight: 800; color: #000000; }
 .stApp [data-testid="stMetricLabel"] p { font-size: 1.15rem; color: #000000; }
 .stApp [data-testid="stMetricLabel"] * { white-space: normal !important; overflow: visible !important;
   text-overflow: clip !important; }
@@ -55,12 +56,13 @@ def fig_height(height: int) -> int:
     return int(round(height * FIGURE_SCALE)) if lecture_mode() else int(height)
 
 
-def styled(fig):
-    """Bigger fonts and a taller figure in lecture mode (returns the same plotly figure)."""
+def styled(fig, grow: bool = True):
+    """Bigger fonts and (``grow``) a taller figure in lecture mode; returns the same plotly figure.
+    Pictures keep their height (``grow=False``): their width, not their height, limits them."""
     if lecture_mode():
         h = fig.layout.height
         fig.update_layout(font=dict(size=FONT_SIZE, color="#000000"), title_font_size=FONT_SIZE + 4)
-        if h:
+        if h and grow:
             fig.update_layout(height=fig_height(h))
         fig.update_annotations(font_size=FONT_SIZE - 2)
     return fig
