@@ -382,3 +382,41 @@ def test_lecture_mode_in_chinese_with_bigger_figures(quiet_jobs):
     layouts = [json.loads(c.proto.spec)["layout"] for c in at.get("plotly_chart")]
     assert round(380 * sidebar.FIGURE_SCALE) in [lay.get("height") for lay in layouts]   # the worked example
     assert all(lay["font"]["size"] == sidebar.FONT_SIZE for lay in layouts)
+
+
+def test_training_run_in_chinese(quiet_jobs, monkeypatch, tmp_path):
+    """A short run end to end in 中文: progress, evaluation, the gallery, saving and the compare table."""
+    import time
+
+    monkeypatch.setenv("CNNVIZ_USER_CHECKPOINTS", str(tmp_path / "user"))
+    at = AppTest.from_file(str(ROOT / "pages/training.py"), default_timeout=TIMEOUT)
+    at.session_state["cnnviz_lang"] = "zh"
+    at.run()
+    at.selectbox(key="train_arch").set_value("simple_cnn").run()
+    at.number_input(key="train_epochs_simple_cnn").set_value(1)
+    at.button(key="FormSubmitter:train_form-" + i18n.t("train.start", "zh")).click().run()
+    deadline = time.monotonic() + 150
+    while time.monotonic() < deadline:
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        if any("已完成 1 轮" in s.value for s in at.success):
+            break
+        time.sleep(0.3)
+    else:
+        raise AssertionError([m.value for m in at.markdown][-5:])
+    metrics = {m.label: m.value for m in at.metric}
+    assert "测试准确率" in metrics and "训练时间" in metrics
+    text = chinese_text(at)
+    assert "被分错的测试图像" in text and "保存模型" in text
+    import json
+
+    layouts = [json.loads(c.proto.spec)["layout"] for c in at.get("plotly_chart")]
+    titles = json.dumps([lay.get("title") for lay in layouts], ensure_ascii=False)
+    assert "训练损失" in titles and "混淆矩阵" in titles and "各类别准确率" in titles
+    assert any(CJK.search(str(df.value.columns[0])) for df in at.dataframe)
+    assert at.get("multiselect")            # the compare section
+    for _ in range(3):   # a click can land on the rerun that follows the end of the run (as in test_page_training)
+        next(b for b in at.button if i18n.t("train.save", "zh") in str(b.label)).click().run()
+        if any("已保存为" in s.value for s in at.success):
+            break
+    assert any("已保存为" in s.value for s in at.success), [s.value for s in at.success]
