@@ -420,3 +420,34 @@ def test_training_run_in_chinese(quiet_jobs, monkeypatch, tmp_path):
         if any("已保存为" in s.value for s in at.success):
             break
     assert any("已保存为" in s.value for s in at.success), [s.value for s in at.success]
+
+
+def test_loader_notes_translate():
+    """Every note the image loader writes has a translation (checked with real odd images)."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from cnnviz import images
+    from ui import image_source
+
+    def save(img, fmt="PNG", **kw):
+        buf = io.BytesIO()
+        img.save(buf, fmt, **kw)
+        return buf.getvalue()
+
+    rgba = Image.fromarray(np.random.default_rng(0).integers(0, 255, (20, 30, 4), dtype=np.uint8), "RGBA")
+    gray_rgb = Image.fromarray(np.stack([np.arange(600, dtype=np.uint8).reshape(20, 30)] * 3, axis=2), "RGB")
+    frames = [Image.new("L", (20, 20), c) for c in (0, 128)]
+    buf = io.BytesIO()
+    frames[0].save(buf, "GIF", save_all=True, append_images=frames[1:])
+    i16 = Image.fromarray(np.arange(600, dtype=np.uint16).reshape(20, 30) * 100)
+    notes = []
+    for data, name in [(save(rgba), "a.png"), (save(gray_rgb), "g.png"), (buf.getvalue(), "f.gif"),
+                       (save(i16), "i16.png"), (save(rgba.convert("CMYK"), "JPEG"), "c.jpg")]:
+        notes += images.load_image(data, name).notes
+    assert len(notes) >= 4, notes
+    for note in notes:
+        key = next(k for p, k in image_source._NOTES if p.fullmatch(note))
+        assert key.startswith("img_note.")

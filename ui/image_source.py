@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import streamlit as st
 
@@ -56,12 +58,35 @@ def pick_image(prefix: str) -> images.LoadedImage | None:
     return loaded
 
 
+# the loader's notes (English, from cnnviz.images) → table keys
+_NOTES = [(re.compile(r"16-bit grayscale scaled from 0–65535 to 0–255 \(not clipped\)"), "img_note.16bit"),
+          (re.compile(r"(?P<kind>32-bit integer|floating-point) image scaled from (?P<lo>\S+)–(?P<hi>\S+) to 0–255"),
+           "img_note.scaled"),
+          (re.compile(r"transparent pixels shown on white"), "img_note.transparent"),
+          (re.compile(r"CMYK converted to RGB"), "img_note.cmyk"),
+          (re.compile(r"first frame of (?P<n>\d+) used"), "img_note.frames"),
+          (re.compile(r"EXIF orientation (?P<n>\d+) applied \(the photo is shown upright\)"), "img_note.exif"),
+          (re.compile(r"stored as colour but gray: treated as grayscale"), "img_note.gray")]
+
+
+def note_text(note: str) -> str:
+    """A loader note in the reader's language (unknown notes stay as they are)."""
+    for pattern, key in _NOTES:
+        m = pattern.fullmatch(note)
+        if m:
+            args = m.groupdict()
+            if "kind" in args:
+                args["kind"] = t("img_note.int32" if args["kind"].startswith("32") else "img_note.float")
+            return t(key, **args)
+    return note
+
+
 def describe(img: images.LoadedImage) -> None:
     """One caption line: size, colour and what the loader did."""
     kind = t("img.kind_rgb") if img.mode == "RGB" else t("img.kind_gray")
     text = t("img.describe", w=img.width, h=img.height, kind=kind)
     if img.notes:
-        text += "; " + "; ".join(img.notes)
+        text += "; " + "; ".join(note_text(n) for n in img.notes)
     st.caption(text)
 
 
