@@ -37,7 +37,7 @@ CENTRE = (14.0, 14.0)     # where MNIST's centres of mass sit (measured on the e
 STROKE_PX = 2.7           # median MNIST stroke width in pixels of the 28x28 image (measured, embedded digits)
 INK_THRESHOLD = 0.25      # fraction of full ink that counts as drawn
 MIN_INK_PIXELS = 4        # fewer canvas pixels than this = empty (a stray click)
-WORK = 4                  # the stroke is re-drawn at 4x the final resolution (80 px)
+WORK = 2                  # the stroke is re-drawn at 2x the final resolution (40 px)
 
 
 @dataclass
@@ -82,21 +82,38 @@ def _border(a: np.ndarray) -> np.ndarray:
 def _ink_exact(a: np.ndarray, bg: np.ndarray | None) -> np.ndarray:
     """Ink in [0, 1] for a uint8 image (or a crop of it); ``bg`` is the paper's RGB, None if transparent."""
     if a.ndim == 2:
-        return a.astype(np.float32) / 255.0
+        return a.astype(np.float32) * np.float32(1 / 255)
     if bg is None:
-        return a[..., 3].astype(np.float32) / 255.0
-    f = a.astype(np.float32) / 255.0
-    lum = f[..., :3] @ np.array([0.299, 0.587, 0.114], np.float32)
+        return a[..., 3].astype(np.float32) * np.float32(1 / 255)
+    # luminance one channel at a time (a matmul over a last axis of 3 is ~2x slower in numpy)
+    lum = a[..., 0].astype(np.float32)
+    lum *= np.float32(0.299 / 255)
+    for ch, wt in ((1, 0.587), (2, 0.114)):
+        c = a[..., ch].astype(np.float32)
+        c *= np.float32(wt / 255)
+        lum += c
     bg_lum = float(bg @ np.array([0.299, 0.587, 0.114]) / 255.0)
-    alpha = f[..., 3] if a.shape[2] == 4 else 1.0
-    composite = alpha * lum + (1.0 - alpha) * bg_lum
-    return np.clip(np.abs(composite - bg_lum) / max(bg_lum, 1.0 - bg_lum, 1e-6), 0.0, 1.0)
+    if a.shape[2] == 4:
+        alpha = a[..., 3]
+        if not (alpha == 255).all():             # composite over the paper where the ink is translucent
+            al = alpha.astype(np.float32) * np.float32(1 / 255)
+            lum = al * lum + (1.0 - al) * np.float32(bg_lum)
+    lum -= np.float32(bg_lum)
+    ink = np.abs(lum, out=lum)
+    ink *= np.float32(1.0 / max(bg_lum, 1.0 - bg_lum, 1e-6))
+    return np.minimum(ink, 1.0, out=ink)
 
 
 def _paper(a: np.ndarray) -> np.ndarray | None:
     """The background colour (median of the border pixels), or None for transparent paper."""
     if a.ndim == 2:
         return None
+    if a.shape[2] == 4 and a.flags.c_contiguous:
+        # fast path: one 32-bit compare per border pixel; a canvas's border is usually one exact colour
+        packed = _border(a.view(np.uint32)[..., 0])
+        if (packed == packed[0]).all():
+            px = a[0, 0]
+            return None if px[3] < 128 else px[:3].astype(np.float64)
     if a.shape[2] == 4 and np.median(_border(a[..., 3])) < 128:
         return None
     return np.median(_border(a[..., :3]), axis=0)
@@ -118,6 +135,11 @@ def _ink_bbox(a: np.ndarray, bg: np.ndarray | None, threshold: float) -> tuple[n
     t = threshold * 255
     if a.ndim == 2:
         proxy = a > t
+    elif bg is not None and a.shape[2] == 4 and a.flags.c_contiguous and a[0, 0, 3] == 255 \
+            and np.array_equal(a[0, 0, :3], bg):
+        # opaque paper of one exact colour (the page's canvas): any pixel that differs from it at all,
+        # one 32-bit compare per pixel; the exact ink below decides within that box
+        proxy = a.view(np.uint32)[..., 0] != a[:1, :1].view(np.uint32)[0, 0]
     elif bg is None:
         proxy = a[..., 3] > t
     else:
