@@ -121,9 +121,10 @@ def tile_maps(maps: np.ndarray, cols: int | None = None, pad: int = 1) -> tuple[
 
 # ----------------------------------------------------------------------------- describing layers
 
-@dataclass
+@dataclass(eq=False)
 class LayerView:
-    """One layer's output, ready to plot."""
+    """One layer's output, ready to plot.  The tiled image of a spatial layer (``tile``, ``index_map``,
+    ``cols``) is made on first use, so a page that shows only some layers never pays for the others."""
 
     index: int
     name: str                 # module path, e.g. "3.branch5x5.1"
@@ -132,12 +133,32 @@ class LayerView:
     group: str                # e.g. "Inception block 1 › 5×5 branch" ("" at the top level)
     note: str                 # the layer's role, e.g. "F(x), before the skip addition"
     shape: tuple[int, ...]    # without the batch axis
-    values: np.ndarray        # (C, H, W) or (N,)
-    tile: np.ndarray | None = None     # spatial layers: the tiled maps (NaN gaps)
-    index_map: np.ndarray | None = None  # spatial layers: (..., 3) channel, y, x
-    cols: int = 0
+    values: np.ndarray        # (C, H, W) or (N,); read-only
     absmax: float = 0.0
     signed: bool = True       # has negative values
+    _tiled: tuple | None = field(default=None, repr=False)
+
+    def _tiles(self) -> tuple | None:
+        if self._tiled is None and self.values.ndim == 3:
+            self._tiled = tile_maps(self.values)
+        return self._tiled
+
+    @property
+    def tile(self) -> np.ndarray | None:
+        """Spatial layers: the tiled maps, one float image with NaN gaps (see :func:`tile_maps`)."""
+        t = self._tiles()
+        return None if t is None else t[0]
+
+    @property
+    def index_map(self) -> np.ndarray | None:
+        """Spatial layers: ``(..., 3)`` channel, y, x for each pixel of :attr:`tile`."""
+        t = self._tiles()
+        return None if t is None else t[1]
+
+    @property
+    def cols(self) -> int:
+        t = self._tiles()
+        return 0 if t is None else t[2]
 
     @property
     def is_vector(self) -> bool:
@@ -255,7 +276,8 @@ class Analysis:
 
 
 def layer_views(model: nn.Module, records: list[activations.Activation]) -> list[LayerView]:
-    """The captured leaf outputs worth showing, in forward order, described and tiled."""
+    """The captured leaf outputs worth showing, in forward order, described (records from
+    :func:`cnnviz.activations.capture`)."""
     modules = dict(model.named_modules())
     groups = _groups(model)
     out: list[LayerView] = []
@@ -263,24 +285,91 @@ def layer_views(model: nn.Module, records: list[activations.Activation]) -> list
         if rec.kind in SKIPPED_KINDS or not rec.is_leaf:
             continue
         mod = modules[rec.name]
-        values = rec.output[0].numpy()
-        if values.ndim == 3 and values.shape[1:] == (1, 1):
-            values = values.reshape(-1)      # C maps of 1x1 (LeNet's C5) are a vector: show them as bars
         shape = tuple(rec.output.shape[1:])
         group, note = _group_and_note(rec.name, mod, modules, groups, shape)
-        view = LayerView(len(out), rec.name, rec.kind, describe(mod), group, note, shape, values)
-        if values.size:
-            lo, hi = float(values.min()), float(values.max())
-            view.absmax = max(abs(lo), abs(hi))
-            view.signed = lo < 0
-        if values.ndim == 3:
-            view.tile, view.index_map, view.cols = tile_maps(values)
-        elif values.ndim != 1:
-            continue
-        out.append(view)
+        view = _view(len(out), rec.name, rec.kind, describe(mod), group, note, shape, rec.output[0])
+        if view is not None:
+            out.append(view)
+    _mark_logits(out)
+    return out
+
+
+def _view(index: int, name: str, kind: str, title: str, group: str, note: str, shape: tuple[int, ...],
+          t: torch.Tensor) -> LayerView | None:
+    if t.dim() == 3 and t.shape[1:] == (1, 1):
+        t = t.reshape(-1)                # C maps of 1x1 (LeNet's C5) are a vector: show them as bars
+    if t.dim() not in (1, 3):
+        return None
+    view = LayerView(index, name, kind, title, group, note, shape, t.numpy())
+    if t.numel():
+        lo, hi = torch.aminmax(t)
+        lo, hi = float(lo), float(hi)
+        view.absmax = max(abs(lo), abs(hi))
+        view.signed = lo < 0
+    return view
+
+
+def _mark_logits(out: list[LayerView]) -> None:
     if out and out[-1].is_vector and out[-1].kind == "Linear":
         out[-1].note = "the logits: softmax turns them into the probabilities"
-    return out
+
+
+@dataclass
+class _Plan:
+    """What :func:`analyze` hooks in one model, worked out once per model object: the leaves worth
+    showing (name, module, kind, title) and their groups and notes (per output shape)."""
+
+    leaves: list[tuple[str, nn.Module, str, str]]
+    modules: dict[str, nn.Module]
+    groups: dict[str, str]
+    copy: bool                                   # a module works in place: captured outputs must be copied
+    notes: dict[tuple[str, tuple], tuple[str, str]] = field(default_factory=dict)
+
+
+_PLANS: "weakref.WeakKeyDictionary[nn.Module, _Plan]" = weakref.WeakKeyDictionary()
+
+
+def _plan(model: nn.Module) -> _Plan:
+    """Call under :func:`model_lock`."""
+    plan = _PLANS.get(model)
+    if plan is None:
+        leaves = [(name, mod, type(mod).__name__, describe(mod))
+                  for name, mod in activations.hookable_modules(model, include_containers=False)
+                  if type(mod).__name__ not in SKIPPED_KINDS]
+        inplace = any(getattr(m, "inplace", False) for m in model.modules())
+        plan = _PLANS[model] = _Plan(leaves, dict(model.named_modules()), _groups(model), inplace)
+    return plan
+
+
+def _capture(model: nn.Module, plan: _Plan, x: torch.Tensor) -> tuple[torch.Tensor, list[tuple[int, torch.Tensor]]]:
+    """``model(x)`` with a forward hook on each leaf worth showing; ``(logits, [(leaf index, output)])``
+    in the order the leaves ran.  The hooks are removed before returning.  Outputs are kept without a
+    copy (no module of the registry works in place, and inference tensors cannot be changed later);
+    a model with an in-place module gets copies."""
+    got: list[tuple[int, torch.Tensor]] = []
+    copy_out = plan.copy or x.device.type != "cpu"
+    handles = []
+
+    def make_hook(i: int):
+        if copy_out:
+            def hook(_m, _inp, out):
+                if isinstance(out, torch.Tensor):
+                    got.append((i, out.detach().to("cpu", copy=True)))
+        else:
+            def hook(_m, _inp, out):
+                if isinstance(out, torch.Tensor):
+                    got.append((i, out))
+        return hook
+
+    try:
+        for i, (_, mod, _, _) in enumerate(plan.leaves):
+            handles.append(mod.register_forward_hook(make_hook(i)))
+        with torch.inference_mode():
+            logits = model(x)
+    finally:
+        for h in handles:
+            h.remove()
+    return logits.detach().cpu(), got
 
 
 def analyze(model: nn.Module, x: torch.Tensor, image: np.ndarray | None = None,
@@ -289,10 +378,21 @@ def analyze(model: nn.Module, x: torch.Tensor, image: np.ndarray | None = None,
     model = _eval_model(model)
     x = x.to(_device(model))
     with model_lock(model), _one_thread():
-        logits, records = activations.capture(model, x, include_containers=False)
+        plan = _plan(model)
+        logits, got = _capture(model, plan, x)
+        layers: list[LayerView] = []
+        for i, out in got:
+            name, mod, kind, title = plan.leaves[i]
+            shape = tuple(out.shape[1:])
+            gn = plan.notes.get((name, shape))
+            if gn is None:
+                gn = plan.notes[(name, shape)] = _group_and_note(name, mod, plan.modules, plan.groups, shape)
+            view = _view(len(layers), name, kind, title, gn[0], gn[1], shape, out[0])
+            if view is not None:
+                layers.append(view)
+    _mark_logits(layers)
     logits = logits[0].float()
     probs = torch.softmax(logits, dim=0).numpy()
-    layers = layer_views(model, records)
     maps = [v.absmax for v in layers if not v.is_vector]
     vecs = [v.absmax for v in layers if v.is_vector]
     if image is None:
