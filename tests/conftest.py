@@ -5,3 +5,63 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.chdir(ROOT)  # AppTest resolves page paths against the working directory
+
+
+# ----------------------------------------------------------------------------- real-browser tests
+# One app server and one headless Chromium per test module (see tests/browser_support.py); a module
+# sets the server's environment with a module-level SERVER_ENV dict. Skipped without Chromium.
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def app_server(request, tmp_path_factory):
+    from tests.browser_support import ARTIFACTS, chromium_missing, start_server
+
+    why = chromium_missing()
+    if why:
+        pytest.skip(why)
+    env = getattr(request.module, "SERVER_ENV", {})
+    with start_server(env, log_dir=tmp_path_factory.mktemp("server")) as srv:
+        try:
+            yield srv
+        finally:   # the server's output, next to the screenshots
+            ARTIFACTS.mkdir(exist_ok=True)
+            (ARTIFACTS / f"server.{request.module.__name__.rsplit('.', 1)[-1]}.log").write_text(srv.log_tail(200_000))
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from tests.browser_support import chromium_missing, launch_chromium
+
+    why = chromium_missing()
+    if why:
+        pytest.skip(why)
+    with launch_chromium() as b:
+        yield b
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    if call.when == "call":
+        item.browser_test_failed = outcome.get_result().failed
+
+
+@pytest.fixture
+def page(browser, app_server, request):
+    """A fresh browser context (English unless the module sets LOCALE, 1400×1000) per test; when the
+    test fails, a screenshot of where it ended up is saved as ``artifacts/FAILED.<module>.<test>.png``."""
+    from tests.browser_support import screenshot
+
+    context = browser.new_context(viewport={"width": 1400, "height": 1000},
+                                  locale=getattr(request.module, "LOCALE", "en-US"))
+    context.set_default_timeout(60_000)
+    pg = context.new_page()
+    yield pg
+    if getattr(request.node, "browser_test_failed", False):
+        try:
+            screenshot(pg, f"FAILED.{request.module.__name__.rsplit('.', 1)[-1]}.{request.node.name}")
+        except Exception:
+            pass
+    context.close()
