@@ -430,14 +430,27 @@ def feature_tile_image(tile: np.ndarray, zmax: float | None = None) -> np.ndarra
 
 
 def png_bytes(rgb: np.ndarray) -> bytes:
-    """RGB(A) uint8 -> PNG bytes, fast compression (the images are small; encoding time matters more)."""
-    import io
+    """Grey (H×W), RGB or RGBA uint8 -> PNG bytes, written directly (no filter, fast zlib level): ~0.1 ms for
+    a layer's tile against ~0.9 ms through PIL, whose per-image encoder setup dominates for small images."""
+    import struct
+    import zlib
 
-    from PIL import Image
+    a = np.asarray(rgb)
+    if a.dtype != np.uint8:
+        raise ValueError(f"png_bytes needs uint8 pixels, not {a.dtype}")
+    if a.ndim == 2:
+        a = a[:, :, None]
+    h, w, c = a.shape
+    color_type = {1: 0, 3: 2, 4: 6}[c]
+    raw = np.empty((h, w * c + 1), np.uint8)
+    raw[:, 0] = 0                                  # filter "none" on every row
+    raw[:, 1:] = a.reshape(h, w * c)
 
-    buf = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(rgb)).save(buf, format="PNG", compress_level=1)
-    return buf.getvalue()
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, color_type, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw.tobytes(), 1)) + chunk(b"IEND", b""))
 
 
 def colorbar_image(width: int = 256, height: int = 10) -> np.ndarray:
@@ -449,6 +462,28 @@ def _title(title: str) -> dict | None:
     return dict(text=title, font=dict(size=13)) if title else None
 
 
+_TYPED = {"float32": "f4", "float64": "f8", "int8": "i1", "int16": "i2", "int32": "i4", "uint8": "u1",
+          "uint16": "u2", "uint32": "u4"}
+
+
+def typed_array(values: np.ndarray):
+    """A numpy array in plotly.js's typed-array form (``{"dtype", "bdata", "shape"}``), as plotly.py writes
+    arrays when it validates a figure: the spec can skip that validation and stays small."""
+    import base64
+
+    a = np.asarray(values)
+    code = _TYPED.get(str(a.dtype))
+    if code is None:
+        a = a.astype(np.float64 if a.dtype.kind == "f" else np.int32)
+        code = _TYPED[str(a.dtype)]
+    if a.size == 0:
+        return []
+    spec = dict(dtype=code, bdata=base64.b64encode(np.ascontiguousarray(a).tobytes()).decode("ascii"))
+    if a.ndim > 1:
+        spec["shape"] = ", ".join(str(n) for n in a.shape)
+    return spec
+
+
 def _image_axes(rows: int, cols: int) -> dict:
     return dict(
         yaxis=dict(range=[rows - 0.5, -0.5], scaleanchor="x", showticklabels=False, showgrid=False, zeroline=False,
@@ -457,9 +492,13 @@ def _image_axes(rows: int, cols: int) -> dict:
                    constrain="domain"))
 
 
-def feature_tile_figure(tile: np.ndarray, index_map: np.ndarray, title: str = "", zmax: float | None = None,
-                        height: int | None = None, width_hint: int = 380, colorbar: bool = True,
-                        value_name: str = "value", unit_name: str = "channel") -> go.Figure:
+# Each feature-map figure has a ``*_spec`` builder returning the plain figure dict (JSON-ready: arrays as
+# typed arrays) and a ``*_figure`` wrapper returning the validated ``go.Figure``.  The page sends specs
+# (a go.Figure costs ~2 ms to create and another ~1-2 ms to convert back to a dict).
+
+def feature_tile_spec(tile: np.ndarray, index_map: np.ndarray, title: str = "", zmax: float | None = None,
+                      height: int | None = None, width_hint: int = 380, colorbar: bool = True,
+                      value_name: str = "value", unit_name: str = "channel") -> dict:
     """Many channels as ONE tiled heatmap (not one subplot per channel).
 
     ``index_map`` is ``(H, W, 3)``: channel (-1 in gaps), row and column inside the channel; hovering shows
@@ -472,41 +511,56 @@ def feature_tile_figure(tile: np.ndarray, index_map: np.ndarray, title: str = ""
     th, tw = tile.shape
     if height is None:
         height = int(min(460, max(110, width_hint * th / max(tw, 1) + (34 if title else 8))))
-    heat = dict(type="heatmap", z=tile, customdata=index_map, colorscale=FEATURE_COLORSCALE, zmin=-zmax, zmax=zmax,
+    heat = dict(type="heatmap", z=typed_array(tile), customdata=typed_array(index_map),
+                colorscale=FEATURE_COLORSCALE, zmin=-zmax, zmax=zmax,
                 zmid=0, hoverongaps=False, showscale=colorbar,
                 colorbar=dict(thickness=8, len=0.9, outlinewidth=0, tickfont=dict(size=9)),
                 hovertemplate=(f"{unit_name} %{{customdata[0]}}<br>row %{{customdata[1]}}, col %{{customdata[2]}}"
                                f"<br>{value_name} %{{z:.3f}}<extra></extra>"))
     layout = dict(title=_title(title), height=height, margin=dict(l=0, r=0, t=30 if title else 0, b=0),
                   plot_bgcolor=TILE_GAP_COLOR, **_image_axes(th, tw))
-    return go.Figure(dict(data=[heat], layout=layout))
+    return dict(data=[heat], layout=layout)
 
 
-def channel_figure(values: np.ndarray, channel: int, zmax: float | None = None, title: str = "",
-                   height: int = 300, colorbar: bool = True) -> go.Figure:
+def feature_tile_figure(*args, **kwargs) -> go.Figure:
+    return go.Figure(feature_tile_spec(*args, **kwargs))
+
+
+feature_tile_figure.__doc__ = feature_tile_spec.__doc__
+
+
+def channel_spec(values: np.ndarray, channel: int, zmax: float | None = None, title: str = "",
+                 height: int = 300, colorbar: bool = True) -> dict:
     """One channel's ``(H, W)`` feature map, enlarged, with its channel, position and value on hover."""
     v = np.asarray(values, dtype=np.float32)
     zmax = _zmax_of(v, zmax)
     h, w = v.shape
-    heat = dict(type="heatmap", z=v, colorscale=FEATURE_COLORSCALE, zmin=-zmax, zmax=zmax, zmid=0,
+    heat = dict(type="heatmap", z=typed_array(v), colorscale=FEATURE_COLORSCALE, zmin=-zmax, zmax=zmax, zmid=0,
                 showscale=colorbar, colorbar=dict(thickness=8, len=0.9, outlinewidth=0, tickfont=dict(size=9)),
                 hovertemplate=f"channel {int(channel)}<br>row %{{y}}, col %{{x}}<br>value %{{z:.3f}}<extra></extra>")
     layout = dict(title=_title(title), height=height, margin=dict(l=0, r=0, t=30 if title else 0, b=0),
                   **_image_axes(h, w))
-    return go.Figure(dict(data=[heat], layout=layout))
+    return dict(data=[heat], layout=layout)
 
 
-def activation_bars_figure(values: np.ndarray, title: str = "", zmax: float | None = None,
-                           labels: list[str] | None = None, height: int = 190) -> go.Figure:
+def channel_figure(*args, **kwargs) -> go.Figure:
+    return go.Figure(channel_spec(*args, **kwargs))
+
+
+channel_figure.__doc__ = channel_spec.__doc__
+
+
+def activation_bars_spec(values: np.ndarray, title: str = "", zmax: float | None = None,
+                         labels: list[str] | None = None, height: int = 190) -> dict:
     """A fully connected layer's activations as bars, coloured on the feature-map scale."""
     values = np.asarray(values, dtype=np.float32).ravel()
     if zmax is None or not np.isfinite(zmax) or zmax <= 0:
         zmax = float(np.abs(values).max()) if values.size and np.abs(values).max() > 0 else 1.0
-    x = list(labels) if labels is not None else np.arange(values.size)
+    x = list(labels) if labels is not None else typed_array(np.arange(values.size, dtype=np.int32))
     bar = dict(
         # colours as a list: plotly.js does not read typed arrays (how numpy is sent) as marker colours
-        type="bar", x=x, y=values, marker=dict(color=values.tolist(), colorscale=FEATURE_COLORSCALE, cmin=-zmax,
-                                               cmax=zmax, line=dict(width=0)),
+        type="bar", x=x, y=typed_array(values), marker=dict(color=values.tolist(), colorscale=FEATURE_COLORSCALE,
+                                                           cmin=-zmax, cmax=zmax, line=dict(width=0)),
         hovertemplate=("unit %{x}" if labels is None else "class %{x}") + "<br>value %{y:.3f}<extra></extra>")
     layout = dict(
         title=_title(title), height=height, bargap=0.1, margin=dict(l=0, r=0, t=30 if title else 0, b=0),
@@ -515,35 +569,56 @@ def activation_bars_figure(values: np.ndarray, title: str = "", zmax: float | No
                    zeroline=True, zerolinecolor="#888"),
         xaxis=dict(type="category" if labels is not None else "linear",
                    showticklabels=labels is not None or values.size <= 32))
-    return go.Figure(dict(data=[bar], layout=layout))
+    return dict(data=[bar], layout=layout)
 
 
-def probability_figure(probs: np.ndarray, classes: list[str], title: str = "", height: int = 230) -> go.Figure:
+def activation_bars_figure(*args, **kwargs) -> go.Figure:
+    return go.Figure(activation_bars_spec(*args, **kwargs))
+
+
+activation_bars_figure.__doc__ = activation_bars_spec.__doc__
+
+
+def probability_spec(probs: np.ndarray, classes: list[str], title: str = "", height: int = 230) -> dict:
     """Softmax probabilities over the classes; the predicted class is highlighted."""
     probs = np.asarray(probs, dtype=np.float64).ravel()
     best = int(np.argmax(probs))
     colors = ["#2f6fdf" if i == best else "#b8c7e6" for i in range(len(probs))]
-    bar = dict(type="bar", x=list(classes), y=probs, marker=dict(color=colors),
+    bar = dict(type="bar", x=list(classes), y=probs.tolist(), marker=dict(color=colors),
                text=[f"{p:.0%}" if p >= 0.005 else "" for p in probs], textposition="outside", cliponaxis=False,
                hovertemplate="class %{x}<br>probability %{y:.2%}<extra></extra>")
     layout = dict(title=_title(title), height=height, margin=dict(l=0, r=0, t=30 if title else 8, b=0),
                   showlegend=False, yaxis=dict(range=[0, 1.12], tickformat=".0%", dtick=0.25),
                   xaxis=dict(type="category"))
-    return go.Figure(dict(data=[bar], layout=layout))
+    return dict(data=[bar], layout=layout)
 
 
-def digit_figure(image: np.ndarray, title: str = "", height: int = 230) -> go.Figure:
+def probability_figure(*args, **kwargs) -> go.Figure:
+    return go.Figure(probability_spec(*args, **kwargs))
+
+
+probability_figure.__doc__ = probability_spec.__doc__
+
+
+def digit_spec(image: np.ndarray, title: str = "", height: int = 230) -> dict:
     """The 28x28 network input, white ink on black as in MNIST, with pixel values on hover."""
     img = np.asarray(image, dtype=np.float32)
-    heat = dict(type="heatmap", z=img, colorscale="gray", zmin=0.0, zmax=1.0, showscale=False,
+    heat = dict(type="heatmap", z=typed_array(img), colorscale="gray", zmin=0.0, zmax=1.0, showscale=False,
                 hovertemplate="row %{y}, col %{x}<br>ink %{z:.2f}<extra></extra>")
     layout = dict(title=_title(title), height=height, margin=dict(l=0, r=0, t=30 if title else 0, b=0),
                   **_image_axes(*img.shape))
-    return go.Figure(dict(data=[heat], layout=layout))
+    return dict(data=[heat], layout=layout)
 
 
-def attribution_figure(image: np.ndarray, attribution: np.ndarray, title: str = "", signed: bool = False,
-                       height: int = 230) -> go.Figure:
+def digit_figure(*args, **kwargs) -> go.Figure:
+    return go.Figure(digit_spec(*args, **kwargs))
+
+
+digit_figure.__doc__ = digit_spec.__doc__
+
+
+def attribution_spec(image: np.ndarray, attribution: np.ndarray, title: str = "", signed: bool = False,
+                     height: int = 230) -> dict:
     """An attribution map over the (grey) input: red = pushed towards the class, blue = against it
     (signed methods), transparent = no influence."""
     attribution = np.asarray(attribution, dtype=np.float32)
@@ -560,10 +635,17 @@ def attribution_figure(image: np.ndarray, attribution: np.ndarray, title: str = 
                  [1.0, "rgba(230,20,20,0.9)"]]
         zmin, zmax = 0.0, 1.0
     img = np.asarray(image, dtype=np.float32)
-    data = [dict(type="heatmap", z=img, colorscale=[[0, "#000"], [1, "#bbb"]], zmin=0, zmax=1, showscale=False,
-                 hoverinfo="skip"),
-            dict(type="heatmap", z=a, colorscale=scale, zmin=zmin, zmax=zmax, showscale=False,
-                 hovertemplate="row %{y}, col %{x}<br>attribution %{z:.2f} (relative)<extra></extra>")]
+    data = [dict(type="heatmap", z=typed_array(img), colorscale=[[0, "#000"], [1, "#bbb"]], zmin=0, zmax=1,
+                 showscale=False, hoverinfo="skip"),
+            dict(type="heatmap", z=typed_array(a.astype(np.float32)), colorscale=scale, zmin=zmin, zmax=zmax,
+                 showscale=False, hovertemplate="row %{y}, col %{x}<br>attribution %{z:.2f} (relative)<extra></extra>")]
     layout = dict(title=_title(title), height=height, margin=dict(l=0, r=0, t=30 if title else 0, b=0),
                   **_image_axes(*img.shape))
-    return go.Figure(dict(data=data, layout=layout))
+    return dict(data=data, layout=layout)
+
+
+def attribution_figure(*args, **kwargs) -> go.Figure:
+    return go.Figure(attribution_spec(*args, **kwargs))
+
+
+attribution_figure.__doc__ = attribution_spec.__doc__

@@ -9,19 +9,26 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from cnnviz import checkpoints, figures, models
+from cnnviz import checkpoints, figures
 from cnnviz import featuremaps as fm
 from cnnviz.checkpoints import CheckpointError, CheckpointInfo
 from ui.common import embedded_data, load_model, user_checkpoint_dir
+from ui.feature_maps import (PIXELATED_CSS, colorbar_url, layer_group, layer_note, layer_title, show_spec,
+                             tile_url)
+from ui.i18n import lang, t, tf
+from ui.sidebar import lecture_mode
 
 CANVAS_SIZE = 280          # 10 canvas pixels per MNIST pixel
 DEFAULT_STROKE = 20        # a 200 px digit drawn 20 px wide is MNIST's ~2.7 px stroke at 28x28
-CHART_CONFIG = {"displayModeBar": False, "scrollZoom": False}
-SCALES = {"layer": "Per layer", "global": "Global"}
+DEFAULT_METHOD = "integrated_gradients"
+SCALES = ["layer", "global"]
+MODES = ["draw", "digit"]
+CLASSES = ["any"] + [str(i) for i in range(10)]
 
 ss = st.session_state
 ss.setdefault("fm_canvas_n", 0)        # bumped by "Clear": a new key gives an empty canvas
 ss.setdefault("fm_digit_idx", None)
+lecture = lecture_mode()               # lecture mode: bigger pictures, no stroke width or attribution choice
 
 
 def canvas_key() -> str:
@@ -30,31 +37,48 @@ def canvas_key() -> str:
 
 # ----------------------------------------------------------------------------- models
 
-def checkpoint_options() -> list[CheckpointInfo]:
-    shipped = checkpoints.list_checkpoints(checkpoints.SHIPPED_DIR)
+def _folder_state(folder: Path) -> tuple:
+    """The folder's checkpoints and their versions (a cheap stat per file): the key of the cached list."""
+    try:
+        return tuple(sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size)
+                            for p in folder.glob(f"*{checkpoints.SUFFIX}")))
+    except OSError:
+        return ()
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _list_checkpoints(folder: str, state: tuple) -> list[CheckpointInfo]:
+    return checkpoints.list_checkpoints(folder)
+
+
+def checkpoint_options() -> dict[str, CheckpointInfo]:
+    """Option id ("shipped:lenet5", "user:my_run") -> checkpoint, shipped ones first."""
+    shipped = checkpoints.SHIPPED_DIR
+    out = {f"shipped:{i.name}": i for i in _list_checkpoints(str(shipped), _folder_state(shipped))}
     user_dir = user_checkpoint_dir()
-    user = checkpoints.list_checkpoints(user_dir) if user_dir.resolve() != checkpoints.SHIPPED_DIR.resolve() else []
-    return shipped + user
+    if user_dir.resolve() != shipped.resolve():
+        out.update({f"user:{i.name}": i for i in _list_checkpoints(str(user_dir), _folder_state(user_dir))})
+    return out
 
 
-def option_label(info: CheckpointInfo) -> str:
-    where = "" if info.path.parent.resolve() == checkpoints.SHIPPED_DIR.resolve() else " · trained by you"
+def option_label(option: str) -> str:
+    info = OPTIONS[option]
+    where = "" if option.startswith("shipped:") else t("fm.trained_by_you")
     if info.meta is None:
-        return f"⚠️ {info.name}{where} (unreadable)"
-    spec = models.REGISTRY[info.meta.arch]
-    acc = f" · test acc. {info.meta.test_acc:.1%}" if isinstance(info.meta.test_acc, (int, float)) else ""
-    return f"{spec.title} · {info.name}{where}{acc}"
+        return t("fm.unreadable", name=info.name, where=where)
+    acc = t("fm.test_acc", acc=info.meta.test_acc) if isinstance(info.meta.test_acc, (int, float)) else ""
+    return t("fm.option", title=t(f"arch.{info.meta.arch}.title"), name=info.name, where=where, acc=acc)
 
 
 def get_model(info: CheckpointInfo):
     """``(model, meta)`` from the cache, or ``None`` after showing why it cannot be loaded."""
     if info.meta is None:
-        st.error(f"**{info.name}** cannot be used: {info.error}")
+        st.error(t("fm.cannot_use", name=info.name, error=info.error))
         return None
     try:
         return load_model(str(info.path), info.path.stat().st_mtime)
     except (CheckpointError, OSError) as exc:
-        st.error(f"**{info.name}** cannot be loaded: {exc}")
+        st.error(t("fm.cannot_load", name=info.name, error=exc))
         return None
 
 
@@ -67,6 +91,18 @@ def cached_analysis(path: str, mtime: float, input_key: str, _model, _meta, _can
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
+def cached_layer_images(path: str, mtime: float, input_key: str, scale: str, _analysis) -> tuple:
+    """Every spatial layer's tiled maps as one PNG data URL (``None`` for fully connected layers), per colour scale."""
+    out = []
+    for v in _analysis.layers:
+        if v.is_vector:
+            out.append(None)
+        else:
+            out.append(tile_url(v.tile, v.absmax if scale == "layer" else _analysis.maps_absmax))
+    return tuple(out)
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
 def cached_attribution(path: str, mtime: float, input_key: str, method: str, _model, _meta, _analysis):
     baseline = (0.0 - _meta.mean) / _meta.std   # the normalized value of blank paper
     return fm.attribute(_model, _analysis.x, target=_analysis.pred, method=method, baseline=baseline)
@@ -74,44 +110,42 @@ def cached_attribution(path: str, mtime: float, input_key: str, method: str, _mo
 
 @st.cache_resource(max_entries=32, show_spinner=False)
 def cached_filters(path: str, mtime: float, _model):
-    return fm.first_filters(_model)
+    filt = fm.first_filters(_model)
+    return None if filt is None else (filt, fm.tile_maps(filt.weights))
 
 
 # ----------------------------------------------------------------------------- page: header and choices
 
-st.title("🔬 Feature maps: what the network sees")
-st.markdown(
-    "Draw a digit and follow it through the network: the 28×28 image the network receives, what every "
-    "layer makes of it (each small square is one channel's feature map), the filters of the first layer, "
-    "which strokes decided the class, and the probabilities for the ten digits."
-)
+st.title(t("fm.title"))
+st.markdown(t("fm.intro"))
 
-infos = checkpoint_options()
-if not infos:
-    st.warning("No checkpoints found. Train one on the **Training** page, or run "
-               "`python -m cnnviz.train --arch lenet5 --augment --out checkpoints/`.")
+OPTIONS = checkpoint_options()
+if not OPTIONS:
+    st.warning(t("fm.no_checkpoints"))
     st.stop()
-labels = {option_label(i): i for i in infos}
-label_list = list(labels)
-default_idx = next((k for k, i in enumerate(infos) if i.meta and i.name == "lenet5"), 0)
+option_list = list(OPTIONS)
+default_idx = next((k for k, o in enumerate(option_list) if o == "shipped:lenet5"), 0)
 
 c1, c2, c3, c4 = st.columns([3, 3, 2, 2], vertical_alignment="bottom")
 with c1:
-    choice_a = st.selectbox("Model", label_list, index=default_idx, key="fm_model_a")
+    choice_a = st.selectbox(t("fm.model"), option_list, index=default_idx, key="fm_model_a",
+                            format_func=option_label)
 with c2:
-    compare = st.toggle("Compare with a second model", key="fm_compare")
+    compare = st.toggle(t("fm.compare"), key="fm_compare")
     choice_b = None
     if compare:
-        other = next((k for k, i in enumerate(infos) if i.meta and label_list[k] != choice_a), 0)
-        choice_b = st.selectbox("Second model", label_list, index=other, key="fm_model_b")
+        other = next((k for k, o in enumerate(option_list) if OPTIONS[o].meta and o != choice_a), 0)
+        choice_b = st.selectbox(t("fm.second_model"), option_list, index=other, key="fm_model_b",
+                                format_func=option_label)
 with c3:
-    scale = st.radio("Colour scale", list(SCALES), format_func=SCALES.get, key="fm_scale", horizontal=True,
-                     help="Per layer: each layer uses its full colour range. Global: the same value has the "
-                          "same colour in every layer, so you can compare how strong the layers respond.")
+    scale = st.radio(t("fm.scale"), SCALES, format_func=tf("fm_scale"), key="fm_scale", horizontal=True,
+                     help=t("fm.scale_help"))
 with c4:
-    method = st.selectbox("Attribution", list(fm.ATTRIBUTION_METHODS), format_func=fm.ATTRIBUTION_METHODS.get,
-                          key="fm_method",
-                          help="Which pixels decided the predicted class (computed with captum).")
+    if lecture:
+        method = ss.get("fm_method", DEFAULT_METHOD)
+    else:
+        method = st.selectbox(t("fm.method"), list(fm.ATTRIBUTION_METHODS), format_func=tf("fm_method"),
+                              key="fm_method", help=t("fm.method_help"))
 
 # ----------------------------------------------------------------------------- input
 
@@ -122,39 +156,43 @@ canvas_rgba = None
 digit = None
 digit_label = None
 with in_col:
-    mode = st.segmented_control("Input", ["✏️ Draw", "🎲 Test digit"], default="✏️ Draw", key="fm_mode",
-                                required=True)
-    if mode == "🎲 Test digit":
+    mode = st.segmented_control(t("fm.input"), MODES, default="draw", key="fm_mode", required=True,
+                                format_func=lambda m: t("fm.mode_draw") if m == "draw" else t("fm.mode_digit"))
+    if mode == "digit":
         ds = embedded_data()
-        cls = st.selectbox("Class", ["any"] + [str(i) for i in range(10)], key="fm_digit_class")
-        if st.button("🎲 New random digit", key="fm_new_digit") or ss.fm_digit_idx is None or (
+        cls = st.selectbox(t("fm.class"), CLASSES, key="fm_digit_class",
+                           format_func=lambda c: t("fm.class_any") if c == "any" else c)
+        if st.button(t("fm.new_digit"), key="fm_new_digit") or ss.fm_digit_idx is None or (
                 cls != "any" and int(ds.test_y[ss.fm_digit_idx]) != int(cls)):
             pool = np.arange(len(ds.test_y)) if cls == "any" else np.flatnonzero(ds.test_y.numpy() == int(cls))
             ss.fm_digit_idx = int(random.choice(pool))
         digit = ds.test_x[ss.fm_digit_idx].numpy()
         digit_label = int(ds.test_y[ss.fm_digit_idx])
         st.image(np.kron(digit, np.ones((8, 8), np.uint8)), width=224)
-        st.caption(f"Test digit #{ss.fm_digit_idx}: a real MNIST {digit_label}")
+        st.caption(t("fm.digit_caption", idx=ss.fm_digit_idx, label=digit_label))
     else:
         try:
             from streamlit_drawable_canvas import st_canvas
         except Exception as exc:  # the component failed to load: the test digits still work
             st_canvas = None
-            st.warning(f"The drawing canvas is not available ({exc}). Use **🎲 Test digit** instead.")
+            st.warning(t("fm.no_canvas", error=exc))
         if st_canvas is not None:
-            stroke = st.session_state.get("fm_stroke", DEFAULT_STROKE)
+            stroke = ss.get("fm_stroke", DEFAULT_STROKE) if not lecture else DEFAULT_STROKE
             result = st_canvas(stroke_width=stroke, stroke_color="#FFFFFF", background_color="#000000",
                                width=CANVAS_SIZE, height=CANVAS_SIZE, drawing_mode="freedraw",
                                return_image_data=True, update_streamlit=True, key=canvas_key())
             try:
                 canvas_rgba = result.image_data
             except Exception as exc:  # a malformed image from the browser: treat it as empty
-                st.warning(f"Could not read the drawing ({exc}).")
+                st.warning(t("fm.bad_drawing", error=exc))
                 canvas_rgba = None
-            s1, s2 = st.columns([3, 2], vertical_alignment="bottom")
-            s1.slider("Stroke width", 4, 40, DEFAULT_STROKE, key="fm_stroke",
-                      help="The default suits MNIST: strokes about a tenth of the digit's height.")
-            if s2.button("🧹 Clear", key="fm_clear", width="stretch"):
+            if lecture:
+                clear = st.button(t("fm.clear"), key="fm_clear")
+            else:
+                s1, s2 = st.columns([3, 2], vertical_alignment="bottom")
+                s1.slider(t("fm.stroke"), 4, 40, DEFAULT_STROKE, key="fm_stroke", help=t("fm.stroke_help"))
+                clear = s2.button(t("fm.clear"), key="fm_clear", width="stretch")
+            if clear:
                 ss.fm_canvas_n += 1
                 st.rerun()
 
@@ -172,83 +210,77 @@ def run_model(info: CheckpointInfo):
     if loaded is None:
         return None
     model, meta = loaded
-    mtime = info.path.stat().st_mtime
     if input_key == "empty":
         return model, meta, None
     try:
-        analysis = cached_analysis(str(info.path), mtime, input_key, model, meta, canvas_rgba, digit)
+        analysis = cached_analysis(str(info.path), info.path.stat().st_mtime, input_key, model, meta, canvas_rgba,
+                                   digit)
     except Exception as exc:  # never let one model's failure take the page down
-        st.error(f"{info.name}: the analysis failed ({type(exc).__name__}: {exc}).")
+        st.error(t("fm.analysis_failed", name=info.name, kind=type(exc).__name__, error=exc))
         return model, meta, None
     return model, meta, analysis
 
 
-info_a = labels[choice_a]
-info_b = labels[choice_b] if compare and choice_b else None
+info_a = OPTIONS[choice_a]
+info_b = OPTIONS[choice_b] if compare and choice_b else None
 
 with pre_col:
-    st.markdown("**What the network receives**")
+    st.markdown(t("fm.receives"))
     run_a = run_model(info_a)
     analysis_a = run_a[2] if run_a else None
     if input_key == "empty":
-        st.info("✏️ Draw a digit on the black canvas (a large one, filling most of the square, works best), "
-                "or switch to **🎲 Test digit**.")
+        st.info(t("fm.draw_prompt"))
     elif analysis_a is not None:
-        st.plotly_chart(figures.digit_figure(analysis_a.image, height=230), config=CHART_CONFIG,
-                        key="fm_input28")
-        st.caption("28×28, cropped to the ink, scaled to 20 px, centred by its centre of mass, then "
-                   "normalized with the training mean and std, as MNIST was made.")
+        show_spec(figures.digit_spec(analysis_a.image, height=230), "fm_input28", grow=False)
+        st.caption(t("fm.preprocess"))
     elif run_a is not None:
-        st.info("Nothing to show: the input could not be read.")
+        st.info(t("fm.unreadable_input"))
 
 with prob_col:
     if analysis_a is not None:
         p = analysis_a.probs
-        st.markdown(f"**Prediction: {analysis_a.pred_label}** &nbsp; ({p[analysis_a.pred]:.1%} sure)")
-        st.plotly_chart(figures.probability_figure(p, analysis_a.classes, height=240), config=CHART_CONFIG,
-                        key="fm_probs_a")
+        st.markdown(t("fm.prediction", label=analysis_a.pred_label, p=p[analysis_a.pred]))
+        show_spec(figures.probability_spec(p, analysis_a.classes, height=240), "fm_probs_a")
         if digit_label is not None:
             ok = analysis_a.pred == digit_label
-            st.caption(("✅ correct" if ok else f"❌ wrong: it is a {digit_label}") + " (true label of the test digit)")
+            st.caption(t("fm.correct") if ok else t("fm.wrong", label=digit_label))
+        else:
+            st.caption(t("fm.softmax_note"))
 
 with attr_col:
     if analysis_a is not None and run_a is not None:
-        st.markdown("**Which pixels decided it**")
+        st.markdown(t("fm.decided"))
         try:
             attr = cached_attribution(str(info_a.path), info_a.path.stat().st_mtime, input_key, method,
                                       run_a[0], run_a[1], analysis_a)
-            st.plotly_chart(figures.attribution_figure(analysis_a.image, attr.values, height=230,
-                                                       signed=attr.method == "integrated_gradients"),
-                            config=CHART_CONFIG, key="fm_attr_a")
-            explain = {"gradcam": "Red: the regions whose feature maps pushed the score of "
-                                  f"**{analysis_a.pred_label}** up.",
-                       "integrated_gradients": "Red pixels raised the score of "
-                                               f"**{analysis_a.pred_label}**, blue pixels lowered it.",
-                       "saliency": "Where a small change of the pixel would change the score most."}
-            st.caption(f"{explain[attr.method]} {attr.note}")
+            show_spec(figures.attribution_spec(analysis_a.image, attr.values, height=230,
+                                             signed=attr.method == "integrated_gradients"), "fm_attr_a", grow=False)
+            explain = {"gradcam": "fm.explain_gradcam", "integrated_gradients": "fm.explain_ig",
+                       "saliency": "fm.explain_saliency"}[attr.method]
+            note = layer_note(attr.note) if attr.note else ""
+            st.caption(t(explain, label=analysis_a.pred_label) + (" " + note if note else ""))
         except Exception as exc:
-            st.warning(f"Attribution is not available for this model ({type(exc).__name__}: {exc}).")
+            st.warning(t("fm.no_attribution", kind=type(exc).__name__, error=exc))
 
 # ----------------------------------------------------------------------------- compare: second model's result
 
 run_b = None
 if info_b is not None:
     st.divider()
-    st.subheader("Side by side")
+    st.subheader(t("fm.side_by_side"))
     left, right = st.columns(2, gap="large")
-    for col, info, run, suffix in ((left, info_a, run_a, "a"), (right, info_b, None, "b")):
+    for col, option, run, suffix in ((left, choice_a, run_a, "a"), (right, choice_b, None, "b")):
         with col:
-            st.markdown(f"**{option_label(info)}**")
+            st.markdown(f"**{option_label(option)}**")
             if suffix == "b":
-                run = run_b = run_model(info)
+                run = run_b = run_model(OPTIONS[option])
             analysis = run[2] if run else None
             if analysis is None:
                 if run is not None and input_key == "empty":
-                    st.caption("Draw a digit to compare the predictions.")
+                    st.caption(t("fm.draw_to_compare"))
                 continue
-            st.markdown(f"Prediction: **{analysis.pred_label}** ({analysis.probs[analysis.pred]:.1%})")
-            st.plotly_chart(figures.probability_figure(analysis.probs, analysis.classes, height=200),
-                            config=CHART_CONFIG, key=f"fm_cmp_probs_{suffix}")
+            st.markdown(t("fm.prediction_short", label=analysis.pred_label, p=analysis.probs[analysis.pred]))
+            show_spec(figures.probability_spec(analysis.probs, analysis.classes, height=200), f"fm_cmp_probs_{suffix}")
 
 # ----------------------------------------------------------------------------- learned filters
 
@@ -256,23 +288,21 @@ if info_b is not None:
 def show_filters(info: CheckpointInfo, run, key: str) -> None:
     if run is None:
         return
-    filt = cached_filters(str(info.path), info.path.stat().st_mtime, run[0])
-    if filt is None:
-        st.caption("This network has no first-layer filters to show.")
+    cached = cached_filters(str(info.path), info.path.stat().st_mtime, run[0])
+    if cached is None:
+        st.caption(t("fm.no_filters"))
         return
-    tile, index_map, _ = fm.tile_maps(filt.weights)
-    shown = "" if filt.total == len(filt.weights) else f" (the first {len(filt.weights)} of {filt.total})"
+    filt, (tile, index_map, _) = cached
+    shown = "" if filt.total == len(filt.weights) else t("fm.filters_shown", n=len(filt.weights), total=filt.total)
     k = filt.weights.shape[1]
-    st.plotly_chart(figures.feature_tile_figure(tile, index_map, f"{filt.name}: {filt.title}{shown}",
-                                                width_hint=300 if k <= 7 else 420, value_name="weight",
-                                                unit_name="filter"),
-                    config=CHART_CONFIG, key=key)
+    show_spec(figures.feature_tile_spec(tile, index_map, f"{filt.name}: {layer_title(filt.title)}{shown}",
+                                      width_hint=300 if k <= 7 else 420, value_name="weight", unit_name="filter"),
+          key)
 
 
 st.divider()
-st.subheader("Learned filters of the first layer")
-st.caption("Each square is one kernel the network learned (red = positive weight, blue = negative). "
-           "Sliding it over the image gives one feature map of the first layer below.")
+st.subheader(t("fm.filters_header"))
+st.caption(t("fm.filters_caption"))
 fcols = st.columns(2 if info_b is not None else [1, 1])
 with fcols[0]:
     if info_b is not None:
@@ -286,60 +316,114 @@ if info_b is not None:
 # ----------------------------------------------------------------------------- every layer
 
 
-def show_layers(analysis: fm.Analysis, ncols: int, key: str) -> None:
+@st.cache_resource(max_entries=64, show_spinner=False)
+def layer_texts(path: str, mtime: float, language: str, _analysis) -> list[tuple[str, str, str]]:
+    """Each layer's label, group and note in the reader's language (the same for every input of a model)."""
+    return [(t("fm.layer_label", n=v.index + 1, title=layer_title(v.title), shape=v.shape_text),
+             layer_group(v.group) if v.group else "", layer_note(v.note) if v.note else "")
+            for v in _analysis.layers]
+
+
+def texts_of(info: CheckpointInfo, analysis: fm.Analysis) -> list[tuple[str, str, str]]:
+    return layer_texts(str(info.path), info.path.stat().st_mtime, lang(), analysis)
+
+
+def show_layers(info: CheckpointInfo, analysis: fm.Analysis, ncols: int, key: str) -> None:
     layers = analysis.layers
+    images = cached_layer_images(str(info.path), info.path.stat().st_mtime, input_key, scale, analysis)
+    texts = texts_of(info, analysis)
     segments: list[list[fm.LayerView]] = []
     for v in layers:
         if segments and segments[-1][0].group == v.group:
             segments[-1].append(v)
         else:
             segments.append([v])
-    width_hint = 1100 // ncols
+    scale_text = "" if scale == "layer" else t("fm.range", value=analysis.maps_absmax)
     for seg in segments:
         if seg[0].group:
-            st.markdown(f"**{seg[0].group}**")
+            st.markdown(f"**{texts[seg[0].index][1]}**")
         for start in range(0, len(seg), ncols):
             cols = st.columns(ncols)
             for col, v in zip(cols, seg[start:start + ncols]):
                 with col:
-                    title = f"{v.index + 1}. {v.title} · {v.shape_text}"
+                    label, _, note = texts[v.index]
+                    head = f"**{label}**" + (f"  \n{note}" if note else "")
                     if v.is_vector:
+                        st.markdown(head)
                         zmax = v.absmax if scale == "layer" else analysis.vectors_absmax
                         is_logits = v.shape == (len(analysis.classes),) and v is layers[-1]
-                        fig = figures.activation_bars_figure(v.values, title, zmax=zmax,
-                                                             labels=analysis.classes if is_logits else None)
+                        show_spec(figures.activation_bars_spec(v.values, zmax=zmax,
+                                                             labels=analysis.classes if is_logits else None),
+                              f"{key}_{v.index}")
                     else:
-                        zmax = v.absmax if scale == "layer" else analysis.maps_absmax
-                        fig = figures.feature_tile_figure(v.tile, v.index_map, title, zmax=zmax,
-                                                          width_hint=width_hint, colorbar=scale == "layer")
-                    st.plotly_chart(fig, config=CHART_CONFIG, key=f"{key}_{v.index}")
-                    if v.note:
-                        st.caption(v.note)
+                        st.markdown(head)
+                        rng = t("fm.range", value=v.absmax) if scale == "layer" else scale_text
+                        c = v.shape[0]
+                        cap = (t("fm.tile_caption", c=c, cols=v.cols, scale=rng) if c > 1
+                               else t("fm.tile_caption_one", scale=rng))
+                        st.image(images[v.index], caption=cap, width="stretch")
+
+
+def show_inspector(info: CheckpointInfo, analysis: fm.Analysis, option: str) -> None:
+    """One channel of one layer as an interactive heatmap: hover gives row, column and value."""
+    spatial = [v for v in analysis.layers if not v.is_vector]
+    if not spatial:
+        return
+    st.subheader(t("fm.inspect_header"))
+    i1, i2 = st.columns([3, 2], vertical_alignment="bottom")
+    by_index = {v.index: v for v in spatial}
+    texts = texts_of(info, analysis)
+    layer_idx = i1.selectbox(t("fm.inspect_layer"), list(by_index), key=f"fm_inspect_layer_{option}",
+                             format_func=lambda i: texts[i][0] if 0 <= i < len(texts) else str(i))
+    v = by_index.get(layer_idx, spatial[0])
+    c = v.shape[0]
+    channel = 0
+    if c > 1:
+        channel = i2.slider(t("fm.inspect_channel"), 0, c - 1, 0, key=f"fm_inspect_ch_{option}_{v.index}",
+                            help=t("fm.inspect_channel_help"))
+    values = v.values[channel]
+    zmax = v.absmax if scale == "layer" else analysis.maps_absmax
+    h, w = values.shape
+    f1, f2 = st.columns([2, 1.2] if not lecture else [3, 1], gap="medium")
+    with f1:
+        show_spec(figures.channel_spec(values, channel, zmax=zmax, height=min(420, 120 + 10 * max(h, w)),
+                                     title=t("fm.inspect_title", c=channel, n=v.index + 1, h=h, w=w)),
+              f"fm_inspect_fig_{option}")
+    with f2:
+        st.caption(t("fm.inspect_caption"))
+        st.caption(t("fm.inspect_stats", lo=float(values.min()), hi=float(values.max()), mean=float(values.mean()),
+                     zeros=float((values == 0).mean())))
+        if texts[v.index][2]:
+            st.caption(texts[v.index][2])
 
 
 st.divider()
-st.subheader("Inside the network, layer by layer")
+st.subheader(t("fm.layers_header"))
 if analysis_a is None:
-    st.info("The feature maps appear here once there is a digit to look at.")
+    st.info(t("fm.layers_empty"))
 else:
-    st.caption("Every layer in the order the data flows through it, labelled with its output shape "
-               "(channels × height × width). Many channels are tiled into one image: hover over a square "
-               "to see its channel, position and value. White is 0, red positive, blue negative; a ReLU "
-               "turns all the blue to white.")
+    st.html(PIXELATED_CSS)
+    st.caption(t("fm.layers_caption"))
+    b1, b2 = st.columns([1, 3], vertical_alignment="center")
+    b1.image(colorbar_url(), width="stretch")
     if scale == "global":
-        st.caption(f"Global colour scale: ±{analysis_a.maps_absmax:.2f} for every feature map"
-                   + (f" of {info_a.name}" if info_b is not None else "") + ".")
+        b2.caption(t("fm.colorbar") + " · " + t("fm.global_scale", value=analysis_a.maps_absmax,
+                                                 of=t("fm.global_of", name=info_a.name) if info_b else ""))
+    else:
+        b2.caption(t("fm.colorbar"))
     if info_b is None:
-        show_layers(analysis_a, 4, "fm_layer_a")
+        show_layers(info_a, analysis_a, 3 if lecture else 4, "fm_layer_a")
     else:
         analysis_b = run_b[2] if run_b else None
         left, right = st.columns(2, gap="large")
         with left:
-            st.markdown(f"**{info_a.name}**: {len(analysis_a.layers)} layers")
-            show_layers(analysis_a, 2, "fm_layer_a")
+            st.markdown(t("fm.n_layers", name=info_a.name, n=len(analysis_a.layers)))
+            show_layers(info_a, analysis_a, 2, "fm_layer_a")
         with right:
             if analysis_b is not None:
-                st.markdown(f"**{info_b.name}**: {len(analysis_b.layers)} layers")
-                show_layers(analysis_b, 2, "fm_layer_b")
+                st.markdown(t("fm.n_layers", name=info_b.name, n=len(analysis_b.layers)))
+                show_layers(info_b, analysis_b, 2, "fm_layer_b")
             else:
-                st.info(f"No feature maps for {info_b.name}.")
+                st.info(t("fm.no_maps", name=info_b.name))
+    st.divider()
+    show_inspector(info_a, analysis_a, choice_a)

@@ -27,13 +27,16 @@ def canvas_state(rgba: np.ndarray) -> dict:
 
 def prediction(at: AppTest) -> str | None:
     for m in at.markdown:
-        if m.value.startswith("**Prediction: "):
-            return m.value.split("**")[1].removeprefix("Prediction: ")
+        for head in ("**Prediction: ", "**预测："):
+            if m.value.startswith(head):
+                return m.value.split("**")[1].removeprefix(head[2:])
     return None
 
 
 def model_option(at: AppTest, name: str, key: str = "fm_model_a") -> str:
-    return next(o for o in at.selectbox(key=key).options if f"· {name} " in o or o.endswith(f"· {name}"))
+    """The option value of a shipped checkpoint (the label shows its architecture, name and accuracy)."""
+    assert any(f"· {name} " in o or o.endswith(f"· {name}") for o in at.selectbox(key=key).options)
+    return f"shipped:{name}"
 
 
 @pytest.fixture
@@ -71,7 +74,7 @@ def test_drawn_digit_through_session_state_and_model_switching(app):
 
 def test_test_digit_input_and_class_choice(app):
     app.run()
-    app.segmented_control(key="fm_mode").set_value("🎲 Test digit").run()
+    app.segmented_control(key="fm_mode").set_value("digit").run()
     assert not app.exception and prediction(app) is not None
     app.selectbox(key="fm_digit_class").set_value("3").run()
     assert not app.exception
@@ -89,8 +92,8 @@ def test_compare_two_architectures_and_unreadable_checkpoint(app, tmp_path):
     app.run()
     app.toggle(key="fm_compare").set_value(True).run()
     assert not app.exception
-    broken = next(o for o in app.selectbox(key="fm_model_b").options if "broken" in o)
-    app.selectbox(key="fm_model_b").set_value(broken).run()
+    assert any("broken" in o and "unreadable" in o for o in app.selectbox(key="fm_model_b").options)
+    app.selectbox(key="fm_model_b").set_value("user:broken").run()
     assert not app.exception
     assert any("broken" in e.value and "cannot" in e.value for e in app.error)
     assert prediction(app) is not None                  # the first model still works
