@@ -977,7 +977,7 @@ ZH: dict[str, str] = {
     "fm.inspect_channel_help": "通道从 0 开始编号，在拼接图中从左到右、从上到下排列。",
     "fm.inspect_title": "第 {n} 层的通道 {c}：{h}×{w}",
     "fm.inspect_stats": "最小 {lo:.3f} · 最大 {hi:.3f} · 平均 {mean:.3f} · {zeros:.0%} 为零",
-    "fm.layer_label": "{n}. {title} · {shape}",
+    "fm.layer_label": "第 {n} 层 · {title} · {shape}",
     "fm.hover_channel": "通道",
     "fm.hover_row": "行",
     "fm.hover_col": "列",

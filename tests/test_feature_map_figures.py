@@ -1,0 +1,219 @@
+"""What the feature-map page draws: layer colours against plotly's RdBu scale, the PNG writer against PIL,
+figure specs against plotly's own validation, layer texts in English and 中文."""
+
+import base64
+import io
+import re
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+import torch
+from PIL import Image
+from plotly.colors import get_colorscale, sample_colorscale
+
+from cnnviz import featuremaps as fm
+from cnnviz import figures, models
+from cnnviz.i18n import TEXTS
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def rgb_of(text: str) -> tuple[int, ...]:
+    return tuple(round(float(v)) for v in re.findall(r"[\d.]+", text))
+
+
+def decode(typed: dict) -> np.ndarray:
+    """A plotly.js typed-array spec back to numpy (the reference decoder: plotly.py's dtype codes)."""
+    dtype = {"f4": np.float32, "f8": np.float64, "i1": np.int8, "i2": np.int16, "i4": np.int32, "u1": np.uint8,
+             "u2": np.uint16, "u4": np.uint32}[typed["dtype"]]
+    a = np.frombuffer(base64.b64decode(typed["bdata"]), dtype=dtype)
+    return a.reshape([int(n) for n in typed["shape"].split(",")]) if "shape" in typed else a
+
+
+# ----------------------------------------------------------------------------- colours
+
+
+def test_feature_colours_match_plotly_rdbu_r():
+    """The PNG of a layer uses the same colours as a plotly heatmap with colorscale RdBu_r over ±zmax."""
+    zmax = 2.5
+    values = np.linspace(-zmax, zmax, 201, dtype=np.float32)
+    got = figures.feature_colors(values, zmax)
+    want = np.array([rgb_of(c) for c in sample_colorscale(get_colorscale("RdBu_r"),
+                                                          ((values + zmax) / (2 * zmax)).tolist())])
+    assert np.abs(got.astype(int) - want).max() <= 3
+    # 0 is (almost) white, the ends are the scale's darkest blue and red; beyond ±zmax is clipped
+    assert np.abs(figures.feature_colors(np.zeros(1), zmax)[0].astype(int) - 247).max() <= 3
+    assert tuple(figures.feature_colors(np.array([-99.0]), zmax)[0]) == rgb_of(get_colorscale("RdBu_r")[0][1])
+    assert tuple(figures.feature_colors(np.array([99.0]), zmax)[0]) == rgb_of(get_colorscale("RdBu_r")[-1][1])
+
+
+def test_feature_tile_image_colours_every_channel_and_greys_the_gaps():
+    rng = np.random.default_rng(1)
+    maps = np.maximum(rng.normal(size=(13, 5, 7)), 0).astype(np.float32)
+    tile, index, _ = fm.tile_maps(maps)
+    rgb = figures.feature_tile_image(tile, 3.0)
+    assert rgb.shape == (*tile.shape, 3) and rgb.dtype == np.uint8
+    gaps = index[..., 0] < 0
+    assert (rgb[gaps] == np.array(figures._hex_rgb(figures.TILE_GAP_COLOR))).all()
+    ch, yy, xx = index[~gaps].T
+    assert np.array_equal(rgb[~gaps], figures.feature_colors(maps[ch, yy, xx], 3.0))
+    # without zmax: the tile's own largest magnitude is the end of the scale
+    auto = figures.feature_tile_image(tile)
+    assert np.array_equal(auto, figures.feature_tile_image(tile, float(maps.max())))
+    flat = figures.feature_tile_image(np.zeros((3, 3), np.float32))   # all zero: white, no division by 0
+    assert np.abs(flat.astype(int) - 247).max() <= 3
+
+
+def test_colorbar_runs_from_blue_through_white_to_red():
+    bar = figures.colorbar_image(256, 10)
+    assert bar.shape == (10, 256, 3)
+    assert bar[0, 0, 2] > bar[0, 0, 0] and bar[0, -1, 0] > bar[0, -1, 2]
+    assert np.abs(bar[0, 128].astype(int) - 247).max() <= 4
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (5, 7), (71, 79, 3), (4, 9, 4), (3, 2, 1)])
+def test_png_bytes_round_trip_through_pil(shape):
+    a = np.random.default_rng(2).integers(0, 256, shape, dtype=np.uint8)
+    back = np.asarray(Image.open(io.BytesIO(figures.png_bytes(a))))
+    assert np.array_equal(back, a[..., 0] if a.ndim == 3 and a.shape[2] == 1 else a)
+
+
+def test_png_bytes_needs_uint8():
+    with pytest.raises(ValueError):
+        figures.png_bytes(np.zeros((2, 2), np.float32))
+
+
+# ----------------------------------------------------------------------------- figure specs
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int16, np.uint8, np.int64])
+def test_typed_array_round_trip(dtype):
+    a = (np.arange(24).reshape(2, 3, 4) - 5).astype(dtype) if dtype != np.uint8 else \
+        np.arange(24, dtype=dtype).reshape(2, 3, 4)
+    back = decode(figures.typed_array(a))
+    assert np.array_equal(back, a) and back.shape == a.shape
+    assert figures.typed_array(np.zeros((0,))) == []
+
+
+def specs():
+    rng = np.random.default_rng(3)
+    maps = rng.normal(size=(6, 8, 8)).astype(np.float32)
+    tile, index, _ = fm.tile_maps(maps)
+    img = rng.random((28, 28)).astype(np.float32)
+    return {
+        "tile": (figures.feature_tile_spec(tile, index, "t", zmax=2.0), tile),
+        "channel": (figures.channel_spec(maps[3], 3, zmax=2.0, title="c"), maps[3]),
+        "digit": (figures.digit_spec(img), img),
+        "attribution": (figures.attribution_spec(img, img - 0.5, signed=True), img),
+        "bars": (figures.activation_bars_spec(rng.normal(size=20).astype(np.float32)), None),
+        "probs": (figures.probability_spec(np.full(10, 0.1), [str(i) for i in range(10)]), None),
+    }
+
+
+@pytest.mark.parametrize("name", ["tile", "channel", "digit", "attribution", "bars", "probs"])
+def test_specs_are_valid_plotly_figures_with_the_data_sent_unchanged(name):
+    spec, z = specs()[name]
+    fig = go.Figure(spec)                 # plotly's validation: raises on any invalid property
+    assert fig.layout.height
+    if z is not None:
+        sent = decode(spec["data"][0]["z"])
+        assert np.array_equal(sent, z, equal_nan=True)
+        validated = fig.to_dict()["data"][0]["z"]  # what plotly.py itself would have sent
+        assert np.array_equal(decode(validated), z, equal_nan=True)
+    if name == "tile":
+        assert np.array_equal(decode(spec["data"][0]["customdata"])[..., 0] >= 0, np.isfinite(z))
+
+
+def test_figure_wrappers_return_figures():
+    spec, _ = specs()["channel"]
+    fig = figures.channel_figure(np.ones((4, 4), np.float32), 0)
+    assert isinstance(fig, go.Figure) and "channel 0" in fig.data[0].hovertemplate
+    assert spec["data"][0]["hovertemplate"].startswith("channel 3")
+
+
+# ----------------------------------------------------------------------------- layer texts
+
+
+@pytest.fixture
+def language():
+    """Set the language that ``ui.i18n.t`` uses outside a script run (restored afterwards)."""
+    from ui import i18n as ui_i18n
+
+    old = ui_i18n._LAST[0]
+
+    def set_lang(code: str) -> None:
+        ui_i18n._LAST[0] = code
+
+    yield set_lang
+    ui_i18n._LAST[0] = old
+
+
+def all_layer_texts() -> list[tuple[str, str, str]]:
+    out = []
+    for arch in models.names():
+        model = models.build(arch).eval()
+        a = fm.analyze(model, torch.zeros(1, 1, 28, 28))
+        out += [(v.title, v.group, v.note) for v in a.layers]
+        filt = fm.first_filters(model)
+        if filt is not None:
+            out.append((filt.title, "", ""))
+    out.append(("conv 3×3, 8→8, pad 1, stride 2", "", ""))
+    out.append(("average pool 3×3, stride 1", "", ""))
+    return out
+
+
+def test_layer_texts_in_english_are_the_library_words(language):
+    from ui.feature_maps import layer_group, layer_note, layer_title
+
+    language("en")
+    for title, group, note in all_layer_texts():
+        assert layer_title(title) == title
+        assert layer_group(group) == group
+        assert layer_note(note) == note
+
+
+ALLOWED_LATIN = {"ReLU", "Inception", "F", "x", "softmax", "logits", "Grad", "CAM"}
+
+
+def test_layer_texts_in_chinese(language):
+    from ui.feature_maps import layer_group, layer_note, layer_title
+
+    language("zh")
+    seen = set()
+    for title, group, note in all_layer_texts():
+        for english, chinese in ((title, layer_title(title)), (group, layer_group(group)), (note, layer_note(note))):
+            if not english:
+                assert chinese == ""
+                continue
+            assert CJK.search(chinese), (english, chinese)
+            leftover = set(re.findall(r"[A-Za-z]+", chinese)) - ALLOWED_LATIN
+            assert not leftover, (english, chinese)
+            seen.add(chinese)
+    assert "卷积 5×5，1→6，填充 2" in seen and "最大池化 2×2" in seen and "全连接层 120→84" in seen
+    assert "Inception 模块 1 › 5×5 分支" in seen and "稠密块 2 › 第 3 层" in seen
+    assert "它的输入加上 12 张新特征图 = 28 个通道" in seen
+
+
+def test_attribution_notes_translate(language):
+    from ui.feature_maps import layer_note
+
+    lenet = models.build("lenet5").eval()
+    note = fm.attribute(lenet, torch.zeros(1, 1, 28, 28), 3, "gradcam").note
+    language("en")
+    assert layer_note(note) == note
+    language("zh")
+    assert layer_note(note) == "在层 s4（最大池化 2×2，5×5 特征图）上计算 Grad-CAM，再放大到 28×28。"
+    mlp_note = fm.attribute(models.build("mlp").eval(), torch.zeros(1, 1, 28, 28), 3, "gradcam").note
+    assert layer_note(mlp_note) == TEXTS["zh"]["fm.note.no_gradcam"]
+
+
+def test_hover_words_translate_outside_placeholders(language):
+    from ui.feature_maps import hover_text
+
+    tmpl = "channel %{customdata[0]}<br>row %{customdata[1]}, col %{customdata[2]}<br>value %{z:.3f}<extra></extra>"
+    language("en")
+    assert hover_text(tmpl) == tmpl
+    language("zh")
+    assert hover_text(tmpl) == ("通道 %{customdata[0]}<br>行 %{customdata[1]}, 列 %{customdata[2]}<br>"
+                                "数值 %{z:.3f}<extra></extra>")
