@@ -397,6 +397,10 @@ def _lut(colors: list[str], n: int = 256) -> np.ndarray:
 
 
 FEATURE_LUT = _lut(_RDBU_R)            # (256, 3) uint8: index 0 = -zmax, 255 = +zmax, ~128 = white
+# Specs skip plotly.py's validation, which is what turns a name such as "RdBu_r" (reversed: a plotly.py
+# suffix that plotly.js does not know) into colours: the specs carry the colour stops themselves.
+FEATURE_SCALE = [[i / (len(_RDBU_R) - 1), c] for i, c in enumerate(_RDBU_R)]
+GRAY_SCALE = [[0.0, "#000000"], [1.0, "#ffffff"]]
 _GAP_RGB = np.array(_hex_rgb(TILE_GAP_COLOR), np.uint8)
 
 
@@ -512,7 +516,7 @@ def feature_tile_spec(tile: np.ndarray, index_map: np.ndarray, title: str = "", 
     if height is None:
         height = int(min(460, max(110, width_hint * th / max(tw, 1) + (34 if title else 8))))
     heat = dict(type="heatmap", z=typed_array(tile), customdata=typed_array(index_map),
-                colorscale=FEATURE_COLORSCALE, zmin=-zmax, zmax=zmax,
+                colorscale=FEATURE_SCALE, zmin=-zmax, zmax=zmax,
                 zmid=0, hoverongaps=False, showscale=colorbar,
                 colorbar=dict(thickness=8, len=0.9, outlinewidth=0, tickfont=dict(size=9)),
                 hovertemplate=(f"{unit_name} %{{customdata[0]}}<br>row %{{customdata[1]}}, col %{{customdata[2]}}"
@@ -535,7 +539,7 @@ def channel_spec(values: np.ndarray, channel: int, zmax: float | None = None, ti
     v = np.asarray(values, dtype=np.float32)
     zmax = _zmax_of(v, zmax)
     h, w = v.shape
-    heat = dict(type="heatmap", z=typed_array(v), colorscale=FEATURE_COLORSCALE, zmin=-zmax, zmax=zmax, zmid=0,
+    heat = dict(type="heatmap", z=typed_array(v), colorscale=FEATURE_SCALE, zmin=-zmax, zmax=zmax, zmid=0,
                 showscale=colorbar, colorbar=dict(thickness=8, len=0.9, outlinewidth=0, tickfont=dict(size=9)),
                 hovertemplate=f"channel {int(channel)}<br>row %{{y}}, col %{{x}}<br>value %{{z:.3f}}<extra></extra>")
     layout = dict(title=_title(title), height=height, margin=dict(l=0, r=0, t=30 if title else 0, b=0),
@@ -559,7 +563,7 @@ def activation_bars_spec(values: np.ndarray, title: str = "", zmax: float | None
     x = list(labels) if labels is not None else typed_array(np.arange(values.size, dtype=np.int32))
     bar = dict(
         # colours as a list: plotly.js does not read typed arrays (how numpy is sent) as marker colours
-        type="bar", x=x, y=typed_array(values), marker=dict(color=values.tolist(), colorscale=FEATURE_COLORSCALE,
+        type="bar", x=x, y=typed_array(values), marker=dict(color=values.tolist(), colorscale=FEATURE_SCALE,
                                                            cmin=-zmax, cmax=zmax, line=dict(width=0)),
         hovertemplate=("unit %{x}" if labels is None else "class %{x}") + "<br>value %{y:.3f}<extra></extra>")
     layout = dict(
@@ -603,7 +607,7 @@ probability_figure.__doc__ = probability_spec.__doc__
 def digit_spec(image: np.ndarray, title: str = "", height: int = 230) -> dict:
     """The 28x28 network input, white ink on black as in MNIST, with pixel values on hover."""
     img = np.asarray(image, dtype=np.float32)
-    heat = dict(type="heatmap", z=typed_array(img), colorscale="gray", zmin=0.0, zmax=1.0, showscale=False,
+    heat = dict(type="heatmap", z=typed_array(img), colorscale=GRAY_SCALE, zmin=0.0, zmax=1.0, showscale=False,
                 hovertemplate="row %{y}, col %{x}<br>ink %{z:.2f}<extra></extra>")
     layout = dict(title=_title(title), height=height, margin=dict(l=0, r=0, t=30 if title else 0, b=0),
                   **_image_axes(*img.shape))

@@ -125,6 +125,28 @@ def test_specs_are_valid_plotly_figures_with_the_data_sent_unchanged(name):
         assert np.array_equal(decode(spec["data"][0]["customdata"])[..., 0] >= 0, np.isfinite(z))
 
 
+def test_spec_colours_are_stops_that_plotly_js_reads():
+    """Specs are not validated by plotly.py, so a colour-scale name that only plotly.py knows ("RdBu_r",
+    "gray") would reach the browser as an unknown name: every scale is a list of stops, and the feature
+    scale is RdBu_r's."""
+    def scales(node):
+        if isinstance(node, dict):
+            for k, v in node.items():
+                if k == "colorscale":
+                    yield v
+                else:
+                    yield from scales(v)
+        elif isinstance(node, list):
+            for v in node:
+                yield from scales(v)
+
+    for spec, _ in specs().values():
+        for scale in scales(spec):
+            assert isinstance(scale, list) and scale[0][0] == 0 and scale[-1][0] == 1, scale
+    want = [rgb_of(c) for _, c in get_colorscale("RdBu_r")]
+    assert [figures._hex_rgb(c) for _, c in figures.FEATURE_SCALE] == want
+
+
 def test_figure_wrappers_return_figures():
     spec, _ = specs()["channel"]
     fig = figures.channel_figure(np.ones((4, 4), np.float32), 0)
