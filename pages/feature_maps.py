@@ -21,6 +21,7 @@ from ui.sidebar import lecture_mode
 CANVAS_SIZE = 280          # 10 canvas pixels per MNIST pixel
 DEFAULT_STROKE = 20        # a 200 px digit drawn 20 px wide is MNIST's ~2.7 px stroke at 28x28
 DEFAULT_METHOD = "integrated_gradients"
+IG_STEPS = 16
 SCALES = ["layer", "global"]
 MODES = ["draw", "digit"]
 CLASSES = ["any"] + [str(i) for i in range(10)]
@@ -105,7 +106,9 @@ def cached_layer_images(path: str, mtime: float, input_key: str, scale: str, _an
 @st.cache_resource(max_entries=64, show_spinner=False)
 def cached_attribution(path: str, mtime: float, input_key: str, method: str, _model, _meta, _analysis):
     baseline = (0.0 - _meta.mean) / _meta.std   # the normalized value of blank paper
-    return fm.attribute(_model, _analysis.x, target=_analysis.pred, method=method, baseline=baseline)
+    # 16 integration steps (the library default is 24): the picture is the same to the eye, at 2/3 of the cost
+    return fm.attribute(_model, _analysis.x, target=_analysis.pred, method=method, baseline=baseline,
+                        n_steps=IG_STEPS)
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
@@ -126,7 +129,7 @@ if not OPTIONS:
 option_list = list(OPTIONS)
 default_idx = next((k for k, o in enumerate(option_list) if o == "shipped:lenet5"), 0)
 
-c1, c2, c3, c4 = st.columns([3, 3, 2, 2], vertical_alignment="bottom")
+c1, c2, c3, c4 = st.columns([4, 3, 3, 0.01] if lecture else [3, 3, 2, 2], vertical_alignment="bottom")
 with c1:
     choice_a = st.selectbox(t("fm.model"), option_list, index=default_idx, key="fm_model_a",
                             format_func=option_label)
@@ -150,7 +153,11 @@ with c4:
 # ----------------------------------------------------------------------------- input
 
 st.divider()
-in_col, pre_col, prob_col, attr_col = st.columns([1.6, 1, 1.3, 1], gap="medium")
+if lecture:   # two rows of two: the drawing and the prediction, then the input and the attribution, larger
+    in_col, prob_col = st.columns([1, 1.2], gap="large")
+    pre_col, attr_col = st.columns(2, gap="large")
+else:
+    in_col, pre_col, prob_col, attr_col = st.columns([1.6, 1, 1.3, 1], gap="medium")
 
 canvas_rgba = None
 digit = None
@@ -231,7 +238,7 @@ with pre_col:
     if input_key == "empty":
         st.info(t("fm.draw_prompt"))
     elif analysis_a is not None:
-        show_spec(figures.digit_spec(analysis_a.image, height=230), "fm_input28", grow=False)
+        show_spec(figures.digit_spec(analysis_a.image, height=230), "fm_input28")
         st.caption(t("fm.preprocess"))
     elif run_a is not None:
         st.info(t("fm.unreadable_input"))
@@ -254,7 +261,7 @@ with attr_col:
             attr = cached_attribution(str(info_a.path), info_a.path.stat().st_mtime, input_key, method,
                                       run_a[0], run_a[1], analysis_a)
             show_spec(figures.attribution_spec(analysis_a.image, attr.values, height=230,
-                                             signed=attr.method == "integrated_gradients"), "fm_attr_a", grow=False)
+                                             signed=attr.method == "integrated_gradients"), "fm_attr_a")
             explain = {"gradcam": "fm.explain_gradcam", "integrated_gradients": "fm.explain_ig",
                        "saliency": "fm.explain_saliency"}[attr.method]
             note = layer_note(attr.note) if attr.note else ""

@@ -102,3 +102,131 @@ def test_compare_two_architectures_and_unreadable_checkpoint(app, tmp_path):
         app.selectbox(key="fm_model_b").set_value(model_option(app, "resnet", "fm_model_b")).run()
         assert not app.exception and not app.error
         assert sum(m.value.startswith("Prediction: **") for m in app.markdown) == 2
+
+
+# ----------------------------------------------------------------------------- layers as images, the channel inspector
+
+def drawn(app, digit: int = 7, height: int = 190):
+    ds = data.load_embedded()
+    idx = int(np.flatnonzero(ds.test_y.numpy() == digit)[0])
+    rgba = drawing.render_digit(ds.test_x[idx].numpy(), height=height)
+    app.session_state["fm_canvas_0"] = canvas_state(rgba)
+    return rgba
+
+
+def reference(rgba: np.ndarray, name: str = "lenet5"):
+    """The analysis the page must show, computed directly (the same function, a separately loaded model)."""
+    from cnnviz import featuremaps as fm
+
+    model, meta = checkpoints.load_checkpoint(checkpoints.shipped_path(name))
+    return fm.analyze_canvas(model, meta, rgba)
+
+
+def png_of(url: str) -> np.ndarray:
+    assert url.startswith("data:image/png;base64,")
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("RGB"))
+
+
+def specs_of(at: AppTest) -> dict[str, dict]:
+    import json
+
+    return {c.proto.id: json.loads(c.proto.spec) for c in at.get("plotly_chart")}
+
+
+def decode(typed: dict) -> np.ndarray:
+    dtype = {"f4": np.float32, "f8": np.float64, "i2": np.int16, "i4": np.int32, "u1": np.uint8}[typed["dtype"]]
+    a = np.frombuffer(base64.b64decode(typed["bdata"]), dtype=dtype)
+    return a.reshape([int(n) for n in typed["shape"].split(",")]) if "shape" in typed else a
+
+
+@pytest.mark.skipif(not checkpoints.shipped_path("lenet5").is_file(), reason="no shipped LeNet-5")
+@pytest.mark.parametrize("scale", ["layer", "global"])
+def test_every_spatial_layer_is_one_image_with_the_right_colours(app, scale):
+    from cnnviz import figures
+    from ui.feature_maps import MIN_SIDE, upscale
+
+    rgba = drawn(app)
+    app.session_state["fm_scale"] = scale
+    app.run()
+    assert not app.exception and not app.error
+    ref = reference(rgba)
+    spatial = [v for v in ref.layers if not v.is_vector]
+    # one image per spatial layer (plus the colour bar), in forward order, labelled with the shape
+    images = [img for img in app.get("image") if img.captions and "channel" in img.captions[0]]
+    assert len(images) == len(spatial)
+    labels = [m.value for m in app.markdown if m.value.startswith("**") and " · " in m.value]
+    for v in ref.layers:
+        assert any(lab.startswith(f"**{v.index + 1}. {v.title} · {v.shape_text}") for lab in labels), v.name
+    for img, v in zip(images, spatial):
+        zmax = v.absmax if scale == "layer" else ref.maps_absmax
+        want = figures.feature_tile_image(v.tile, zmax)
+        factor = -(-MIN_SIDE // max(want.shape[:2]))
+        assert np.array_equal(png_of(img.value[0]), upscale(want, factor)), v.name
+        assert f"{v.shape[0]} channels" in img.captions[0] or v.shape[0] == 1
+        assert f"colour range ±{zmax:.3g}" in img.captions[0]
+    if scale == "global":
+        assert any(f"±{ref.maps_absmax:.2f}" in c.value for c in app.caption)
+    # fully connected layers stay bar charts: one per vector layer, with the layer's values
+    bars = [s for s in specs_of(app).values() if s["data"][0]["type"] == "bar" and "unit" in
+            s["data"][0]["hovertemplate"]]
+    vectors = [v for v in ref.layers if v.is_vector and v is not ref.layers[-1]]
+    assert len(bars) == len(vectors)
+    for spec, v in zip(bars, vectors):
+        np.testing.assert_allclose(decode(spec["data"][0]["y"]), v.values.ravel(), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.skipif(not checkpoints.shipped_path("lenet5").is_file(), reason="no shipped LeNet-5")
+def test_channel_inspector_shows_the_values_of_the_chosen_channel(app):
+    rgba = drawn(app, 3)
+    app.run()
+    ref = reference(rgba)
+    c3 = next(v for v in ref.layers if v.name == "c3")            # conv 5×5, 6→16: 16×10×10
+    box = app.selectbox(key="fm_inspect_layer_shipped:lenet5")
+    assert len(box.options) == sum(not v.is_vector for v in ref.layers)
+    box.set_value(c3.index).run()
+    app.slider(key=f"fm_inspect_ch_shipped:lenet5_{c3.index}").set_value(11).run()
+    assert not app.exception and not app.error
+    spec = next(s for s in specs_of(app).values() if s["data"][0].get("hovertemplate", "").startswith("channel "))
+    heat = spec["data"][0]
+    assert heat["hovertemplate"].startswith("channel 11<br>row %{y}, col %{x}<br>value %{z")
+    np.testing.assert_allclose(decode(heat["z"]), c3.values[11], rtol=1e-5, atol=1e-5)
+    assert heat["zmax"] == pytest.approx(c3.absmax, rel=1e-5) and heat["zmin"] == -heat["zmax"]
+    ch = c3.values[11]
+    assert any(f"min {ch.min():.3f} · max {ch.max():.3f}" in c.value for c in app.caption)
+    # switching the model gives the new model's layers
+    app.selectbox(key="fm_model_a").set_value(model_option(app, "resnet")).run()
+    assert not app.exception
+    assert app.selectbox(key="fm_inspect_layer_shipped:resnet").value == 0
+
+
+@pytest.mark.skipif(not checkpoints.shipped_path("lenet5").is_file(), reason="no shipped LeNet-5")
+def test_drawn_digit_in_chinese_with_lecture_mode(app):
+    import json
+    import re
+
+    from cnnviz import i18n
+    from ui import sidebar
+
+    rgba = drawn(app, 7)
+    app.session_state["cnnviz_lang"] = "zh"
+    app.session_state["cnnviz_lecture"] = True
+    app.run()
+    assert not app.exception and not app.error
+    assert prediction(app) == "7"
+    assert reference(rgba).pred == 7
+    text = " ".join(m.value for m in app.markdown)
+    assert "第 1 层 · 卷积 5×5，1→6，填充 2 · 6×28×28" in text and "全连接层 84→10" in text
+    assert "logits（未归一化的分数）" in text
+    captions = " ".join(c for img in app.get("image") for c in img.captions)
+    assert "6 个通道，每行 3 个" in captions and "channels" not in captions
+    # fewer controls: no stroke width, no attribution choice; the inspector stays
+    assert not [w for w in app.slider if w.key == "fm_stroke"]
+    assert not [w for w in app.selectbox if w.key == "fm_method"]
+    assert app.selectbox(key="fm_inspect_layer_shipped:lenet5").label == i18n.t("fm.inspect_layer", "zh")
+    # bigger figures and type; hover labels in Chinese
+    layouts = [json.loads(c.proto.spec)["layout"] for c in app.get("plotly_chart")]
+    assert all(lay["font"]["size"] == sidebar.FONT_SIZE for lay in layouts)
+    assert round(240 * sidebar.FIGURE_SCALE) in [lay["height"] for lay in layouts]     # the probabilities
+    hovers = " ".join(json.loads(c.proto.spec)["data"][0].get("hovertemplate", "") for c in app.get("plotly_chart"))
+    assert "概率" in hovers and "通道" in hovers
+    assert not re.search(r"\b(channel|value|probability)\b", hovers)
