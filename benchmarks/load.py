@@ -61,6 +61,7 @@ TRAINING_PAGE = "training"
 CANVAS_COMPONENT = "drawable_canvas"          # part of the canvas component's name
 PREDICTION_RE = re.compile(r"(?:Prediction|预测)[:：]?\s*\**\s*([0-9])")
 QUEUE_RE = re.compile(r"(?:position|第)\s*\*\*(\d+)\*\*")
+MAX_JOBS_RE = re.compile(r"(?:at most|最多同时训练)\s*(\d+)")
 ERROR_FORMATS = {1}                           # Alert.Format.ERROR
 FINISHED_OK = {ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY}
 STATUS_NAMES = {v: k for k, v in ForwardMsg.ScriptFinishedStatus.items()}
@@ -203,6 +204,8 @@ class Session:
             self._note(item, res)
         res = RunResult()
         elements = []
+        if not fragment_id:  # a full run drops the fragments' auto-rerun timers; the run re-arms them
+            self.auto_rerun = None
         t0 = time.perf_counter()
         try:
             await self.ws.send(self._client_state(widgets, fragment_id, auto).SerializeToString())
@@ -222,7 +225,8 @@ class Session:
                 if kind == "script_finished":
                     res.status = STATUS_NAMES.get(msg.script_finished, str(msg.script_finished))
                     if msg.script_finished == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
-                        continue  # an earlier run was cut short; ours comes next
+                        self.auto_rerun = None   # st.rerun(): a full run follows (and re-arms the timers)
+                        continue
                     break
                 self._note(msg, res)
                 if kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
@@ -462,21 +466,21 @@ class TrainingLog:
     errors: list[str] = field(default_factory=list)
     finished: dict[int, float] = field(default_factory=dict)
     polls: list[float] = field(default_factory=list)
+    max_jobs: int | None = None       # the limit the queued message names
 
 
 def training_state(r: RunResult) -> str | None:
+    """What a training session's run showed: done, queued #N, running or starting."""
+    if any(fmt == 4 for fmt, _ in r.alerts):       # SUCCESS: "Finished N epoch(s) ..."
+        return "done"
     for fmt, body in r.alerts:
         m = QUEUE_RE.search(body)
         if m:
             return f"queued #{m.group(1)}"
     if r.progress:
         return "running"
-    for fmt, body in r.alerts:
-        if fmt == 4:   # SUCCESS: the run finished
-            return "done"
-    for fmt, body in r.alerts:
-        if fmt == 3:
-            return "starting"
+    if any(fmt == 3 for fmt, _ in r.alerts):       # INFO: "Starting a worker process..."
+        return "starting"
     return None
 
 
@@ -508,12 +512,14 @@ async def training_session(k: int, url: str, log: TrainingLog, t0: float, go: as
                 break
             r = await s.run(fragment_id=fragment, auto=True)
             log.polls.append(r.seconds)
-            if r.status == "FINISHED_SUCCESSFULLY" and not r.errors and s.auto_rerun is None:
-                pass
             if r.errors:
                 log.errors += [f"training {k}: {e}" for e in r.errors]
                 if r.status in ("DISCONNECTED", "TIMEOUT"):
                     break
+            for _, body in r.alerts:
+                m = MAX_JOBS_RE.search(body)
+                if m:
+                    log.max_jobs = int(m.group(1))
             state = training_state(r)
             if state and state != last:
                 log.events.append((time.monotonic() - t0, k, state))
@@ -582,7 +588,7 @@ async def run_load(url: str, pid: int | None, sessions: int, duration: float, th
             finished={k: round(v, 1) for k, v in sorted(tlog.finished.items())},
             max_queue_position=max((int(s.split("#")[1]) for _, _, s in tlog.events if s.startswith("queued")),
                                    default=0),
-            max_running_at_once=max_running(tlog.events),
+            max_running_at_once=max_running(tlog.events), max_jobs_shown=tlog.max_jobs,
             poll_p50_s=round(pct(tlog.polls, 50), 3) if tlog.polls else None,
             poll_p95_s=round(pct(tlog.polls, 95), 3) if tlog.polls else None,
         )
@@ -617,7 +623,7 @@ def print_report(r: dict) -> None:
     if "training" in r:
         t = r["training"]
         print(f"training max queue position {t['max_queue_position']}, max running at once "
-              f"{t['max_running_at_once']}, finished {t['finished']}, poll p50 {t['poll_p50_s']} s "
+              f"{t['max_running_at_once']} (limit shown: {t['max_jobs_shown']}), finished {t['finished']}, poll p50 {t['poll_p50_s']} s "
               f"p95 {t['poll_p95_s']} s")
         for ev in t["events"]:
             print(f"  t={ev[0]:6.1f}s  training {ev[1]}: {ev[2]}")
