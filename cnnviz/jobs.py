@@ -99,6 +99,13 @@ def default_max_jobs() -> int:
     return max(1, (os.cpu_count() or 1) // 2)
 
 
+def default_threads_per_job(max_jobs: int) -> int:
+    """torch threads per training: the cores but one (the server's, for the pages), split among the
+    ``max_jobs`` runs, at least 1.  On 2 cores a run gets one thread: with two, its threads wait for
+    each other whenever the server takes a core, and training ran ~20x slower under page load."""
+    return max(1, ((os.cpu_count() or 1) - 1) // max_jobs)
+
+
 def _describe_exit(code: int | None) -> str:
     if code is None:
         return "it did not exit"
@@ -224,6 +231,26 @@ class _Job:
 
 # ----------------------------------------------------------------------------- worker
 
+def worker_nice() -> int:
+    """``CNNVIZ_WORKER_NICE`` (default 10): how much lower than the server's a worker's CPU priority is.
+
+    The server process answers every page rerun; a training that competes with it as an equal makes a
+    lecture hall wait (benchmarks/load.py on 2 cores, 50 drawing sessions and one training: p95 0.4 s
+    -> 8.7 s). At nice 10 the pages come first and training gets the cores they leave."""
+    raw = os.environ.get("CNNVIZ_WORKER_NICE", "").strip()
+    try:
+        return max(0, min(19, int(raw))) if raw else 10
+    except ValueError:
+        return 10
+
+
+def _lower_priority() -> None:
+    try:
+        os.nice(worker_nice())
+    except (AttributeError, OSError):  # not available here: run at the server's priority
+        pass
+
+
 def _prepare_torch(threads: int) -> None:
     import torch
 
@@ -269,6 +296,7 @@ def _worker_main(tasks, events, stop_event, threads: int, parent_pid: int, warm:
     a fresh worker finds its task already waiting.  Either way it runs one job and exits.
     """
     try:
+        _lower_priority()
         _prepare_torch(threads)
         if warm:
             _warm_up()
@@ -359,7 +387,7 @@ class JobManager:
         self.poll_interval = poll_interval
         self.stop_grace = stop_grace
         self.keep_finished = keep_finished
-        self.threads_per_job = threads_per_job or max(1, (os.cpu_count() or 1) // self.max_jobs)
+        self.threads_per_job = threads_per_job or default_threads_per_job(self.max_jobs)
         self.prewarm = prewarm  # keep one idle worker with torch imported, for a fast Start
         self._spare: _Proc | None = None
         self._ctx = mp.get_context("spawn")
