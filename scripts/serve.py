@@ -7,6 +7,7 @@ anyone has opened ``/`` would skip ``app.py``'s router.  cnnviz routes with
 ``st.navigation``, so the launcher tells Streamlit so before the server starts.
 """
 
+import os
 import sys
 from pathlib import Path
 
@@ -16,6 +17,13 @@ from streamlit.web import cli
 ROOT = Path(__file__).resolve().parents[1]
 
 if __name__ == "__main__":
+    # One torch thread per page run (``CNNVIZ_SERVER_THREADS``, default 1): a lecture hall's sessions
+    # already run in parallel, and every script thread that runs a torch op with two threads brings its
+    # own OpenMP team, so 20 sessions meant 40 busy threads on 2 cores (benchmarks/LOAD_RESULTS.md).
+    # Training workers set their own thread count.  Set before torch is imported.
+    threads = os.environ.get("CNNVIZ_SERVER_THREADS", "1").strip() or "1"
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, threads)
     PagesManager.uses_pages_directory = False
     sys.argv = ["streamlit", "run", str(ROOT / "app.py"), *sys.argv[1:]]
     sys.exit(cli.main())
