@@ -140,8 +140,11 @@ if not jobs:
     st.stop()
 
 by_id = {j.id: j for j in jobs}
-if st.session_state.get("train_selected") not in by_id:
-    st.session_state["train_selected"] = jobs[-1].id
+# The options' labels carry each run's status, and Streamlit keeps a selectbox's choice in the browser
+# as its label: writing the value back on every run sends the current label (else the box keeps
+# showing the status of the moment the run was picked).
+_picked = st.session_state.get("train_selected")
+st.session_state["train_selected"] = _picked if _picked in by_id else jobs[-1].id
 selected = st.selectbox(
     t("train.run"), [j.id for j in reversed(jobs)], key="train_selected",
     format_func=lambda i: t("train.run_option", icon=STATUS_ICON.get(by_id[i].status, ""),

@@ -135,6 +135,11 @@ def test_training_start_chart_updates_then_stop(page, app_server):
     page.get_by_text(re.compile(r"The weights and the charts so far are kept")).first.wait_for(timeout=180_000)
     wait_idle(page)
     assert page.locator("[class*='st-key-stop_'] button").count() == 0
+    # the run picker's label follows the run's status
+    picker = page.evaluate("(sel) => { const box = document.querySelector(sel); return box ? box.innerText + ' ' +"
+                           " [...box.querySelectorAll('input')].map(i => i.value).join(' ') : ''; }",
+                           "[class*='st-key-train_selected']")
+    assert i18n.t("status.stopped", "en") in picker, picker
     assert point_count(page, key) >= first
     assert_no_errors(page, app_server, "training page after stopping")
     screenshot(page, "training_stopped")
@@ -147,13 +152,29 @@ def choose_language(page, code: str) -> None:
     page.get_by_role("option", name=re.compile(re.escape(i18n.LANG_NAMES[code]))).first.click()
 
 
+def checked_radio(page, key: str) -> list[str]:
+    """Labels of the checked options of the radio with Streamlit key ``key``."""
+    return page.evaluate(
+        """(sel) => [...document.querySelectorAll(sel + ' label')]
+                    .filter(l => l.querySelector('input[type=radio]:checked')).map(l => l.innerText.trim())""",
+        f"[class*='st-key-{key}']")
+
+
 def test_language_switch_to_chinese_and_back(page, app_server):
     open_page(page, app_server, "pooling")
     assert title(page) == i18n.t("pool.title", "en").strip()
+    page.locator("[class*='st-key-pool_kind']").get_by_text(i18n.t("pool_kind.avg", "en"), exact=True).click()
+    wait_idle(page)
+    assert checked_radio(page, "pool_kind") == [i18n.t("pool_kind.avg", "en")]
 
     choose_language(page, "zh")
     page.get_by_role("heading", name=i18n.t("pool.title", "zh").strip()).wait_for(timeout=120_000)
     wait_idle(page)
+    # the choices made before the switch stay chosen, shown with their new labels
+    assert checked_radio(page, "pool_kind") == [i18n.t("pool_kind.avg", "zh")]
+    groups = page.evaluate("() => [...document.querySelectorAll('[role=radiogroup]')]"
+                           ".map(g => g.querySelectorAll('input[type=radio]:checked').length)")
+    assert groups and all(n == 1 for n in groups), f"radio groups without a visible choice: {groups}"
     nav = page.locator("[data-testid='stSidebarNav']")
     for key in ("nav.home", "nav.kernels", "nav.training", "nav.feature_maps"):
         assert i18n.t(key, "zh") in nav.inner_text()
@@ -171,6 +192,9 @@ def test_language_switch_to_chinese_and_back(page, app_server):
     page.get_by_role("heading", name=i18n.t("kern.title", "en").strip()).wait_for(timeout=120_000)
     wait_idle(page)
     assert i18n.t("nav.pooling", "en") in nav.inner_text()
+    groups = page.evaluate("() => [...document.querySelectorAll('[role=radiogroup]')]"
+                           ".map(g => g.querySelectorAll('input[type=radio]:checked').length)")
+    assert groups and all(n == 1 for n in groups), f"radio groups without a visible choice: {groups}"
 
 
 def test_chinese_browser_gets_chinese(browser, app_server):

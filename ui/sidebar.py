@@ -72,6 +72,34 @@ def _copy(src: str, dst: str) -> None:
     st.session_state[dst] = st.session_state[src]
 
 
+def _resendable(value) -> bool:
+    """A value of a widget whose state may be written (selectbox, radio, multiselect, sliders,
+    number and text inputs). Buttons (bool), uploads and editors must never be written."""
+    if isinstance(value, (list, tuple)):
+        return all(_resendable(v) for v in value)
+    return isinstance(value, (str, int, float)) and not isinstance(value, bool)
+
+
+def _language_changed() -> None:
+    """Store the new language, then write every option-valued widget's value back to itself.
+
+    Streamlit keeps a selectbox's or radio's choice in the browser as its *label*, and the labels
+    have just changed language: the browser would show no choice, and the next rerun would fall
+    back to the first option. A value written through ``st.session_state`` is sent to the browser
+    again, formatted in the new language. (``global.disableWidgetStateDuplicationWarning`` in
+    ``.streamlit/config.toml`` keeps Streamlit from warning about widgets with a default value.)"""
+    _copy(_LANG_WIDGET, LANG_KEY)
+    for key in list(st.session_state.keys()):
+        if key in (_LANG_WIDGET, LANG_KEY, _LECTURE_WIDGET, LECTURE_KEY):
+            continue
+        try:
+            value = st.session_state[key]
+            if _resendable(value):
+                st.session_state[key] = value
+        except Exception:   # not writable: leave it as it is
+            pass
+
+
 def sidebar_settings() -> None:
     """The language selectbox and the lecture-mode toggle; injects the lecture CSS when it is on."""
     current = lang()
@@ -81,7 +109,7 @@ def sidebar_settings() -> None:
     if st.session_state.get(_LECTURE_WIDGET) != lecture:
         st.session_state[_LECTURE_WIDGET] = lecture
     st.sidebar.selectbox(t("sidebar.language"), list(i18n.LANGS), format_func=i18n.LANG_NAMES.get,
-                         key=_LANG_WIDGET, on_change=_copy, args=(_LANG_WIDGET, LANG_KEY))
+                         key=_LANG_WIDGET, on_change=_language_changed)
     st.sidebar.toggle(t("sidebar.lecture"), key=_LECTURE_WIDGET, help=t("sidebar.lecture_help"),
                       on_change=_copy, args=(_LECTURE_WIDGET, LECTURE_KEY))
     if lecture_mode():
