@@ -301,7 +301,7 @@ class GroupSampler:
 
     def _read(self) -> dict:
         rss_group = rss_server = 0
-        ticks_group = ticks_server = 0
+        ticks: dict[int, int] = {}                 # pid -> utime + stime
         workers = 0
         for entry in os.listdir("/proc"):
             if not entry.isdigit():
@@ -312,21 +312,26 @@ class GroupSampler:
                 fields = stat[stat.rindex(")") + 2:].split()
                 if int(fields[2]) != self.pgid:           # field 5: pgrp
                     continue
-                ticks = int(fields[11]) + int(fields[12])  # utime + stime
+                pid = int(entry)
+                ticks[pid] = int(fields[11]) + int(fields[12])
                 rss = int(fields[21]) * self.page          # rss pages
-                if int(entry) != self.pid:
+                if pid != self.pid:
                     with open(f"/proc/{entry}/cmdline", "rb") as f:
-                        cmd = f.read()
-                    if b"multiprocessing" in cmd and b"spawn_main" in cmd:
-                        workers += 1
+                        if b"spawn_main" in f.read():
+                            workers += 1
             except (OSError, ValueError, IndexError):
                 continue
             rss_group += rss
-            ticks_group += ticks
-            if int(entry) == self.pid:
-                rss_server, ticks_server = rss, ticks
-        return dict(t=time.monotonic(), rss_group=rss_group, rss_server=rss_server,
-                    cpu_group=ticks_group / self.tick, cpu_server=ticks_server / self.tick, procs=workers)
+            if pid == self.pid:
+                rss_server = rss
+        return dict(t=time.monotonic(), rss_group=rss_group, rss_server=rss_server, ticks=ticks, procs=workers)
+
+    def _cpu(self, a: dict, b: dict) -> tuple[float, float]:
+        """CPU seconds of the server and of the group between two samples (workers that started in
+        between count from 0; those that exited lose their last interval)."""
+        server = (b["ticks"].get(self.pid, 0) - a["ticks"].get(self.pid, 0)) / self.tick
+        group = sum(t - a["ticks"].get(pid, 0) for pid, t in b["ticks"].items()) / self.tick
+        return server, group
 
     async def _loop(self) -> None:
         while True:
@@ -348,18 +353,17 @@ class GroupSampler:
         if len(s) < 2:
             return {}
         span = s[-1]["t"] - s[0]["t"]
-        cpu = []
-        for a, b in zip(s, s[1:]):
-            dt = b["t"] - a["t"]
-            if dt > 0:
-                cpu.append(((b["cpu_server"] - a["cpu_server"]) / dt, (b["cpu_group"] - a["cpu_group"]) / dt))
+        cpu = [(self._cpu(a, b), b["t"] - a["t"]) for a, b in zip(s, s[1:])]
+        cpu = [((c[0] / dt, c[1] / dt), dt) for c, dt in cpu if dt > 0]
+        server_total = sum(c[0] * dt for c, dt in cpu)
+        group_total = sum(c[1] * dt for c, dt in cpu)
         mib = 1 / 2**20
         return dict(
             seconds=round(span, 1),
-            server_cpu_mean_pct=round(100 * (s[-1]["cpu_server"] - s[0]["cpu_server"]) / span, 1),
-            server_cpu_max_pct=round(100 * max(c[0] for c in cpu), 1),
-            group_cpu_mean_pct=round(100 * (s[-1]["cpu_group"] - s[0]["cpu_group"]) / span, 1),
-            group_cpu_max_pct=round(100 * max(c[1] for c in cpu), 1),
+            server_cpu_mean_pct=round(100 * server_total / span, 1),
+            server_cpu_max_pct=round(100 * max(c[0] for c, _ in cpu), 1),
+            group_cpu_mean_pct=round(100 * group_total / span, 1),
+            group_cpu_max_pct=round(100 * max(c[1] for c, _ in cpu), 1),
             server_rss_start_mib=round(s[0]["rss_server"] * mib),
             server_rss_max_mib=round(max(x["rss_server"] for x in s) * mib),
             server_rss_end_mib=round(s[-1]["rss_server"] * mib),
