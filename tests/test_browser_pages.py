@@ -99,9 +99,10 @@ def test_kernels_upload_shows_output(page, app_server, tmp_path):
 # ----------------------------------------------------------------------------- training: start, watch, stop
 
 def test_training_start_chart_updates_then_stop(page, app_server):
-    """A 1-epoch DenseNet run with batch size 1 and augmentation: 8,000 steps, about a minute even on
-    a fast machine, so it is still running when the test has watched the chart grow and stops it.
-    (LeNet-5 with batch 64 finishes its epoch in about 2 seconds, before a chart can be watched.)"""
+    """A 1-epoch DenseNet run with batch size 1 and augmentation: 8,000 single-image steps (about a
+    minute on this 2-core machine, longer under load), so it is still running when the test has seen
+    the chart grow and stops it. (LeNet-5 with batch 64 finished its epoch here in about 2 seconds,
+    before a chart could be watched: that was why this test used to time out.)"""
     open_page(page, app_server, "training")
     assert_no_errors(page, app_server, "training page")
     page.locator("[class*='st-key-train_arch']").click()
