@@ -278,7 +278,9 @@ if job is not None and job.is_finished:
                                    mime="application/octet-stream", on_click="ignore", key=f"dl_{selected}")
 
 # ----------------------------------------------------------------------------- 5. compare runs
-finished = [(numbers[j.id], j) for j in jobs if j.is_finished and j.steps]
+# a fresh look at the runs: `jobs` was read at the top of this run, and one may have finished since
+# (the evaluation above already shows it)
+finished = [(numbers[j.id], j) for j in mgr.jobs_for(owner) if j.id in numbers and j.is_finished and j.steps]
 if finished:
     st.subheader(t("train.compare_header"))
     pick = st.multiselect(t("train.compare_pick"), [n for n, _ in finished], default=[n for n, _ in finished][-6:],
