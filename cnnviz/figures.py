@@ -420,8 +420,8 @@ def feature_colors(values: np.ndarray, zmax: float | None = None) -> np.ndarray:
     scaled += np.float32(127.5)
     nan = np.isnan(scaled)
     np.clip(scaled, 0, 255, out=scaled)
-    scaled[nan] = 0
-    rgb = FEATURE_LUT[scaled.astype(np.uint8)]
+    np.copyto(scaled, 0, where=nan)
+    rgb = FEATURE_LUT.take(scaled.astype(np.uint8), axis=0)    # take: ~2x faster than fancy indexing here
     if nan.any():
         rgb[nan] = _GAP_RGB
     return rgb
