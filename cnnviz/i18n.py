@@ -315,6 +315,10 @@ EN: dict[str, str] = {
     "preset.scharr_x.desc": "Like Sobel x with weights 3-10-3: its response depends less on the edge's angle.",
     "preset.prewitt_x.title": "Prewitt x",
     "preset.prewitt_x.desc": "The plainest vertical-edge detector: right column minus left column, equal weights.",
+    "preset.scharr_y.title": "Scharr y",
+    "preset.scharr_y.desc": "Scharr x turned by 90°: bottom row minus top row with weights 3-10-3, for horizontal edges.",
+    "preset.prewitt_y.title": "Prewitt y",
+    "preset.prewitt_y.desc": "The plainest horizontal-edge detector: bottom row minus top row, equal weights.",
     "preset.laplacian.title": "Laplacian",
     "preset.laplacian.desc": "Four neighbours minus four times the centre: a second derivative. Zero on flat areas "
                              "and smooth ramps, a +/− pair on both sides of each edge.",
@@ -882,6 +886,10 @@ ZH: dict[str, str] = {
     "preset.scharr_x.desc": "类似 Sobel x，但权重为 3-10-3：响应受边缘角度的影响更小。",
     "preset.prewitt_x.title": "Prewitt x",
     "preset.prewitt_x.desc": "最朴素的竖直边缘检测核：右列减左列，权重相同。",
+    "preset.scharr_y.title": "Scharr y",
+    "preset.scharr_y.desc": "把 Scharr x 旋转 90°：下行减上行，权重为 3-10-3，用于检测水平边缘。",
+    "preset.prewitt_y.title": "Prewitt y",
+    "preset.prewitt_y.desc": "最朴素的水平边缘检测核：下行减上行，权重相同。",
     "preset.laplacian.title": "拉普拉斯",
     "preset.laplacian.desc": "四个邻居之和减去四倍中心：二阶导数。在平坦区域和平缓渐变处为 0，"
                              "在每条边缘两侧产生一对 +/− 响应。",

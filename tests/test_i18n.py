@@ -43,7 +43,7 @@ def test_chinese_texts_are_chinese():
     same = {k for k in en if en[k] == zh[k]}
     allowed = {"sidebar.language", "train.failed", "train.run_option", "fm.option"} | {
         k for k in en if k.startswith(("arch.", "optimizer.")) and k.endswith((".title", ".adam", ".rmsprop"))} | {
-        "preset.scharr_x.title", "preset.prewitt_x.title"}
+        "preset.scharr_x.title", "preset.prewitt_x.title", "preset.scharr_y.title", "preset.prewitt_y.title"}
     assert same <= allowed, sorted(same - allowed)
     formulas = {"kern.padding_mode_caption", "kern.magnitude_line", "fm.global_of"}   # only numbers and full-width punctuation
     untranslated = [k for k, v in zh.items() if k not in allowed | formulas and not CJK.search(v)]
