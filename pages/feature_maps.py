@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import random
-from pathlib import Path
 
 import numpy as np
 import streamlit as st
@@ -12,7 +11,7 @@ import streamlit as st
 from cnnviz import checkpoints, figures
 from cnnviz import featuremaps as fm
 from cnnviz.checkpoints import CheckpointError, CheckpointInfo
-from ui.common import embedded_data, load_model, user_checkpoint_dir
+from ui.common import checkpoint_options, embedded_data, load_model
 from ui.feature_maps import (PIXELATED_CSS, colorbar_url, layer_group, layer_note, layer_title, show_spec,
                              tile_url)
 from ui.i18n import lang, t, tf
@@ -37,30 +36,6 @@ def canvas_key() -> str:
 
 
 # ----------------------------------------------------------------------------- models
-
-def _folder_state(folder: Path) -> tuple:
-    """The folder's checkpoints and their versions (a cheap stat per file): the key of the cached list."""
-    try:
-        return tuple(sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size)
-                            for p in folder.glob(f"*{checkpoints.SUFFIX}")))
-    except OSError:
-        return ()
-
-
-@st.cache_resource(max_entries=16, show_spinner=False)
-def _list_checkpoints(folder: str, state: tuple) -> list[CheckpointInfo]:
-    return checkpoints.list_checkpoints(folder)
-
-
-def checkpoint_options() -> dict[str, CheckpointInfo]:
-    """Option id ("shipped:lenet5", "user:my_run") -> checkpoint, shipped ones first."""
-    shipped = checkpoints.SHIPPED_DIR
-    out = {f"shipped:{i.name}": i for i in _list_checkpoints(str(shipped), _folder_state(shipped))}
-    user_dir = user_checkpoint_dir()
-    if user_dir.resolve() != shipped.resolve():
-        out.update({f"user:{i.name}": i for i in _list_checkpoints(str(user_dir), _folder_state(user_dir))})
-    return out
-
 
 def option_label(option: str) -> str:
     info = OPTIONS[option]

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from cnnviz import checkpoints, figures, kernels
-from ui.common import load_model, shipped_checkpoints
+from ui.common import checkpoint_options, load_model
 from ui.i18n import retitle, t, tf
 from ui.image_source import describe, pick_image
 from ui.sidebar import lecture_mode, styled
@@ -243,13 +243,22 @@ if ins.in_padding.any():
 # ----------------------------------------------------------------------------- learned kernels
 st.subheader(t("kern.learned"))
 st.caption(t("kern.learned_caption"))
-infos = [i for i in shipped_checkpoints() if i.meta is not None and i.meta.arch != "mlp"]
+# shipped checkpoints and the ones saved on the Training page ("user:..."); the MLP has no conv1
+options = {k: i for k, i in checkpoint_options().items() if i.meta is not None and i.meta.arch != "mlp"}
 lc1, lc2 = st.columns([2, 1])
-options = {i.name: i for i in infos}
-pick = lc1.selectbox(t("kern.checkpoint"), [*options, "upload"], key="kernels_ckpt",
-                     format_func=lambda n: t("kern.ckpt_upload_option") if n == "upload" else
-                     t("kern.ckpt_option", name=n, arch=options[n].meta.arch, acc=options[n].meta.test_acc)
-                     if options[n].meta.test_acc is not None else n)
+
+
+def _ckpt_label(opt: str) -> str:
+    if opt == "upload":
+        return t("kern.ckpt_upload_option")
+    info = options[opt]
+    name = info.name + ("" if opt.startswith("shipped:") else t("fm.trained_by_you"))
+    if not isinstance(info.meta.test_acc, (int, float)):
+        return name
+    return t("kern.ckpt_option", name=name, arch=info.meta.arch, acc=info.meta.test_acc)
+
+
+pick = lc1.selectbox(t("kern.checkpoint"), [*options, "upload"], key="kernels_ckpt", format_func=_ckpt_label)
 invert = lc2.checkbox(t("kern.invert"), key="kernels_invert")
 learned_scaling = lc2.radio(t("kern.maps_as"), ["minmax", "diverging"], horizontal=True,
                             key="kernels_learned_scaling", format_func=tf("scaling_title"), help=t("kern.maps_as_help"))

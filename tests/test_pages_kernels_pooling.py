@@ -5,7 +5,9 @@ through the real widget.  It cannot type into ``st.data_editor``; the custom gri
 ``st.session_state["kernels_custom_grid"]``, which the test sets to the bad values instead.
 """
 
+import base64
 import io
+import json
 import struct
 import zlib
 from pathlib import Path
@@ -234,3 +236,48 @@ def test_pooling_bad_settings(pooling_page, field, value, match):
     at.number_input(key=field).set_value(value).run()
     no_exception(at)
     assert match in errors(at)
+
+
+def test_kernels_learned_from_a_checkpoint_saved_on_the_training_page(tmp_path, monkeypatch):
+    """A checkpoint in the users' folder (where the Training page saves) is offered next to the shipped
+    ones, and its own conv1 kernels are applied (not a shipped model's)."""
+    import torch
+
+    from cnnviz import checkpoints, models
+
+    torch.manual_seed(7)
+    model = models.build("simple_cnn")
+    with torch.no_grad():   # distinct from the shipped SimpleCNN's kernels
+        next(m for m in model.modules() if isinstance(m, torch.nn.Conv2d)).weight.mul_(3.0)
+    checkpoints.save_checkpoint(tmp_path / "my_run.safetensors", model,
+                                checkpoints.CheckpointMeta(arch="simple_cnn", test_acc=0.5, epochs=1))
+    monkeypatch.setenv("CNNVIZ_USER_CHECKPOINTS", str(tmp_path))
+    at = AppTest.from_file(str(ROOT / "pages/kernels.py"), default_timeout=TIMEOUT)
+    at.run()
+    no_exception(at)
+    box = at.selectbox(key="kernels_ckpt")
+    labels = box.options             # AppTest lists the labels the reader sees
+    assert any(label.startswith("my_run · trained by you") for label in labels), labels
+    assert any(label.startswith("lenet5 ") for label in labels) and not any("mlp" in label for label in labels)
+    box.set_value("user:my_run").run()
+    no_exception(at)
+    assert not at.error
+    text = " ".join(m.value for m in at.markdown)
+    # the weights shown are this checkpoint's conv1 kernels, not the shipped SimpleCNN's
+    conv1 = next(m for m in model.modules() if isinstance(m, torch.nn.Conv2d))
+    k = conv1.weight.shape
+    assert f"**{k[0]} kernels of {k[2]}×{k[3]}**" in text
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    grid = next(c for c in charts if len(c["data"]) == k[0] and c["data"][0].get("type") == "heatmap"
+                and _array(c["data"][0]["z"]).shape == (k[2], k[3]))
+    shown = np.stack([_array(tr["z"]) for tr in grid["data"]])
+    np.testing.assert_allclose(shown, conv1.weight.detach().numpy()[:, 0], rtol=1e-6)
+
+
+def _array(z) -> np.ndarray:
+    """A plotly array as sent to the browser: a list, or a typed array (``dtype``/``bdata``/``shape``)."""
+    if isinstance(z, dict):
+        a = np.frombuffer(base64.b64decode(z["bdata"]), dtype=np.dtype(z["dtype"]))
+        shape = z.get("shape")
+        return a.reshape([int(x) for x in str(shape).split(",")]) if shape else a
+    return np.asarray(z, dtype=np.float64)

@@ -42,6 +42,31 @@ def shipped_checkpoints() -> list[checkpoints.CheckpointInfo]:
     return checkpoints.list_checkpoints(checkpoints.SHIPPED_DIR)
 
 
+def _folder_state(folder: Path) -> tuple:
+    """The folder's checkpoints and their versions (a cheap stat per file): the key of the cached list."""
+    try:
+        return tuple(sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size)
+                            for p in folder.glob(f"*{checkpoints.SUFFIX}")))
+    except OSError:
+        return ()
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _list_checkpoints(folder: str, state: tuple) -> list[checkpoints.CheckpointInfo]:
+    return checkpoints.list_checkpoints(folder)
+
+
+def checkpoint_options() -> dict[str, checkpoints.CheckpointInfo]:
+    """Option id ("shipped:lenet5", "user:my_run") -> checkpoint, shipped ones first, then the ones
+    saved on the Training page (re-listed whenever the folder changes)."""
+    shipped = checkpoints.SHIPPED_DIR
+    out = {f"shipped:{i.name}": i for i in _list_checkpoints(str(shipped), _folder_state(shipped))}
+    user_dir = user_checkpoint_dir()
+    if user_dir.resolve() != shipped.resolve():
+        out.update({f"user:{i.name}": i for i in _list_checkpoints(str(user_dir), _folder_state(user_dir))})
+    return out
+
+
 def user_checkpoint_dir() -> Path:
     """Where users' own checkpoints are saved (``CNNVIZ_USER_CHECKPOINTS``, default ``checkpoints/user``)."""
     return Path(os.environ.get("CNNVIZ_USER_CHECKPOINTS", "checkpoints/user"))
