@@ -105,8 +105,7 @@ def test_training_start_chart_updates_then_stop(page, app_server):
     before a chart could be watched: that was why this test used to time out.)"""
     open_page(page, app_server, "training")
     assert_no_errors(page, app_server, "training page")
-    page.locator("[class*='st-key-train_arch']").click()
-    page.get_by_role("option", name=re.compile(re.escape(i18n.t("arch.densenet.title", "en")))).click()
+    choose_option(page, "train_arch", re.compile(re.escape(i18n.t("arch.densenet.title", "en"))))
     page.locator("[class*='st-key-train_epochs_densenet'] input").wait_for(timeout=120_000)
     wait_idle(page)
     for key, value in (("train_epochs_densenet", "1"), ("train_bs_densenet", "1")):
@@ -148,9 +147,30 @@ def test_training_start_chart_updates_then_stop(page, app_server):
 
 # ----------------------------------------------------------------------------- language
 
+def choose_option(page, key: str, name: re.Pattern) -> None:
+    """Pick an option of the selectbox with Streamlit key ``key``: open its list (again, if a rerun
+    replaced the box before the list showed) and click the option whose label matches ``name``."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    option = page.get_by_role("option", name=name).first
+    for attempt in range(5):
+        wait_idle(page)
+        box = page.locator(f"[class*='st-key-{key}'] [role='combobox']").first
+        if box.count() == 0:
+            box = page.locator(f"[class*='st-key-{key}']").first
+        box.click()
+        try:
+            option.wait_for(timeout=15_000)
+            break
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+            if attempt == 4:
+                raise
+    option.click()
+
+
 def choose_language(page, code: str) -> None:
-    page.locator("[class*='st-key-cnnviz_lang_widget']").click()
-    page.get_by_role("option", name=re.compile(re.escape(i18n.LANG_NAMES[code]))).first.click()
+    choose_option(page, "cnnviz_lang_widget", re.compile(re.escape(i18n.LANG_NAMES[code])))
 
 
 def checked_radio(page, key: str) -> list[str]:
