@@ -49,7 +49,6 @@ def picture_figure(img: np.ndarray, title: str = "", scale: float = 1.0, height:
     ``scale`` is the display downscale factor, so axes and hover use the full image's pixel
     coordinates; ``rects`` are ``(x0, y0, x1, y1, colour[, dash])`` outlines in those coordinates.
     """
-    import base64
     import io
 
     from PIL import Image
@@ -59,7 +58,7 @@ def picture_figure(img: np.ndarray, title: str = "", scale: float = 1.0, height:
         arr = np.clip(np.rint(arr), 0, 255).astype(np.uint8)
     buf = io.BytesIO()
     Image.fromarray(arr, "L" if arr.ndim == 2 else "RGB").save(buf, format="PNG", compress_level=1)
-    src = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+    src = png_data_url(buf.getvalue())
     h, w = arr.shape[:2]
     fig = go.Figure(go.Image(source=src, x0=scale / 2 - 0.5, y0=scale / 2 - 0.5, dx=scale, dy=scale,
                              hovertemplate="x=%{x:.0f}, y=%{y:.0f}<extra></extra>"))
@@ -378,7 +377,7 @@ def compare_runs_figure(runs: list[dict], metric: str = "loss", smoothing: float
 # against ~6-10 ms for go.Heatmap(...) plus update_xaxes/update_yaxes/update_layout.  Tiled feature maps
 # of a whole network are not plotly figures at all: :func:`feature_tile_image` colours them into one
 # small RGB image per layer (PNG: a few kB instead of a heatmap's 0.1-1 MB of JSON with hover data);
-# :func:`channel_figure` is the interactive heatmap of the one channel a user picks.
+# :func:`channel_spec` is the interactive heatmap of the one channel a user picks.
 FEATURE_COLORSCALE = "RdBu_r"
 TILE_GAP_COLOR = "#c8c8c8"
 _RDBU_R = ["#053061", "#2166ac", "#4393c3", "#92c5de", "#d1e5f0", "#f7f7f7", "#fddbc7", "#f4a582", "#d6604d",
@@ -457,6 +456,13 @@ def png_bytes(rgb: np.ndarray) -> bytes:
             + chunk(b"IDAT", zlib.compress(raw.tobytes(), 1)) + chunk(b"IEND", b""))
 
 
+def png_data_url(png: bytes) -> str:
+    """PNG bytes as a ``data:`` URL: plotly images and ``st.image`` take it as it is (no re-encoding)."""
+    import base64
+
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
 def colorbar_image(width: int = 256, height: int = 10) -> np.ndarray:
     """The feature-map colour scale as a horizontal strip (-zmax left, 0 middle, +zmax right)."""
     return np.repeat(FEATURE_LUT[np.linspace(0, 255, width).round().astype(int)][None], height, axis=0)
@@ -497,7 +503,7 @@ def _image_axes(rows: int, cols: int) -> dict:
 
 
 # Each feature-map figure has a ``*_spec`` builder returning the plain figure dict (JSON-ready: arrays as
-# typed arrays) and a ``*_figure`` wrapper returning the validated ``go.Figure``.  The page sends specs
+# typed arrays); ``go.Figure(spec)`` validates it (the tests do).  The page sends specs as they are
 # (a go.Figure costs ~2 ms to create and another ~1-2 ms to convert back to a dict).
 
 def feature_tile_spec(tile: np.ndarray, index_map: np.ndarray, title: str = "", zmax: float | None = None,
@@ -526,12 +532,6 @@ def feature_tile_spec(tile: np.ndarray, index_map: np.ndarray, title: str = "", 
     return dict(data=[heat], layout=layout)
 
 
-def feature_tile_figure(*args, **kwargs) -> go.Figure:
-    return go.Figure(feature_tile_spec(*args, **kwargs))
-
-
-feature_tile_figure.__doc__ = feature_tile_spec.__doc__
-
 
 def channel_spec(values: np.ndarray, channel: int, zmax: float | None = None, title: str = "",
                  height: int = 300, colorbar: bool = True) -> dict:
@@ -547,19 +547,12 @@ def channel_spec(values: np.ndarray, channel: int, zmax: float | None = None, ti
     return dict(data=[heat], layout=layout)
 
 
-def channel_figure(*args, **kwargs) -> go.Figure:
-    return go.Figure(channel_spec(*args, **kwargs))
-
-
-channel_figure.__doc__ = channel_spec.__doc__
-
 
 def activation_bars_spec(values: np.ndarray, title: str = "", zmax: float | None = None,
                          labels: list[str] | None = None, height: int = 190) -> dict:
     """A fully connected layer's activations as bars, coloured on the feature-map scale."""
     values = np.asarray(values, dtype=np.float32).ravel()
-    if zmax is None or not np.isfinite(zmax) or zmax <= 0:
-        zmax = float(np.abs(values).max()) if values.size and np.abs(values).max() > 0 else 1.0
+    zmax = _zmax_of(values, zmax)
     x = list(labels) if labels is not None else typed_array(np.arange(values.size, dtype=np.int32))
     bar = dict(
         # colours as a list: plotly.js does not read typed arrays (how numpy is sent) as marker colours
@@ -576,12 +569,6 @@ def activation_bars_spec(values: np.ndarray, title: str = "", zmax: float | None
     return dict(data=[bar], layout=layout)
 
 
-def activation_bars_figure(*args, **kwargs) -> go.Figure:
-    return go.Figure(activation_bars_spec(*args, **kwargs))
-
-
-activation_bars_figure.__doc__ = activation_bars_spec.__doc__
-
 
 def probability_spec(probs: np.ndarray, classes: list[str], title: str = "", height: int = 230) -> dict:
     """Softmax probabilities over the classes; the predicted class is highlighted."""
@@ -597,12 +584,6 @@ def probability_spec(probs: np.ndarray, classes: list[str], title: str = "", hei
     return dict(data=[bar], layout=layout)
 
 
-def probability_figure(*args, **kwargs) -> go.Figure:
-    return go.Figure(probability_spec(*args, **kwargs))
-
-
-probability_figure.__doc__ = probability_spec.__doc__
-
 
 def digit_spec(image: np.ndarray, title: str = "", height: int = 230) -> dict:
     """The 28x28 network input, white ink on black as in MNIST, with pixel values on hover."""
@@ -613,12 +594,6 @@ def digit_spec(image: np.ndarray, title: str = "", height: int = 230) -> dict:
                   **_image_axes(*img.shape))
     return dict(data=[heat], layout=layout)
 
-
-def digit_figure(*args, **kwargs) -> go.Figure:
-    return go.Figure(digit_spec(*args, **kwargs))
-
-
-digit_figure.__doc__ = digit_spec.__doc__
 
 
 def attribution_spec(image: np.ndarray, attribution: np.ndarray, title: str = "", signed: bool = False,
@@ -647,9 +622,3 @@ def attribution_spec(image: np.ndarray, attribution: np.ndarray, title: str = ""
                   **_image_axes(*img.shape))
     return dict(data=data, layout=layout)
 
-
-def attribution_figure(*args, **kwargs) -> go.Figure:
-    return go.Figure(attribution_spec(*args, **kwargs))
-
-
-attribution_figure.__doc__ = attribution_spec.__doc__

@@ -147,9 +147,9 @@ def test_spec_colours_are_stops_that_plotly_js_reads():
     assert [figures._hex_rgb(c) for _, c in figures.FEATURE_SCALE] == want
 
 
-def test_figure_wrappers_return_figures():
+def test_channel_spec_is_a_valid_figure_with_its_channel_on_hover():
     spec, _ = specs()["channel"]
-    fig = figures.channel_figure(np.ones((4, 4), np.float32), 0)
+    fig = go.Figure(figures.channel_spec(np.ones((4, 4), np.float32), 0))
     assert isinstance(fig, go.Figure) and "channel 0" in fig.data[0].hovertemplate
     assert spec["data"][0]["hovertemplate"].startswith("channel 3")
 

@@ -170,21 +170,15 @@ def upscale(rgb: np.ndarray, factor: int) -> np.ndarray:
 MIN_SIDE = 32
 
 
-def data_url(png: bytes) -> str:
-    """A PNG as a ``data:`` URL: ``st.image`` sends it as it is (bytes would be decoded, checked and stored
-    in the media file manager on every rerun)."""
-    import base64
-
-    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
-
-
+# Layer images go to ``st.image`` as PNG ``data:`` URLs, which it sends as they are (bytes would be
+# decoded, checked and stored in the media file manager on every rerun).
 def tile_url(tile: np.ndarray, zmax: float | None) -> str:
     """One layer's tiled feature maps as a PNG data URL (diverging colours, grey gaps), one pixel per value."""
     rgb = figures.feature_tile_image(tile, zmax)
     factor = -(-MIN_SIDE // max(rgb.shape[:2]))
-    return data_url(figures.png_bytes(upscale(rgb, factor)))
+    return figures.png_data_url(figures.png_bytes(upscale(rgb, factor)))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def colorbar_url(width: int = 256, height: int = 12) -> str:
-    return data_url(figures.png_bytes(figures.colorbar_image(width, height)))
+    return figures.png_data_url(figures.png_bytes(figures.colorbar_image(width, height)))
