@@ -46,20 +46,22 @@ def errors(at: AppTest) -> str:
     return " ".join(e.value for e in at.error) + " ".join(w.value for w in at.warning)
 
 
-@pytest.fixture
-def kernels_page() -> AppTest:
-    at = AppTest.from_file(str(ROOT / "pages/kernels.py"), default_timeout=TIMEOUT)
+def open_page(name: str) -> AppTest:
+    """``pages/<name>.py`` after its first run, which must not raise."""
+    at = AppTest.from_file(str(ROOT / f"pages/{name}.py"), default_timeout=TIMEOUT)
     at.run()
     no_exception(at)
     return at
+
+
+@pytest.fixture
+def kernels_page() -> AppTest:
+    return open_page("kernels")
 
 
 @pytest.fixture
 def pooling_page() -> AppTest:
-    at = AppTest.from_file(str(ROOT / "pages/pooling.py"), default_timeout=TIMEOUT)
-    at.run()
-    no_exception(at)
-    return at
+    return open_page("pooling")
 
 
 def upload(at: AppTest, prefix: str, name: str, data: bytes) -> AppTest:
@@ -252,9 +254,7 @@ def test_kernels_learned_from_a_checkpoint_saved_on_the_training_page(tmp_path, 
     checkpoints.save_checkpoint(tmp_path / "my_run.safetensors", model,
                                 checkpoints.CheckpointMeta(arch="simple_cnn", test_acc=0.5, epochs=1))
     monkeypatch.setenv("CNNVIZ_USER_CHECKPOINTS", str(tmp_path))
-    at = AppTest.from_file(str(ROOT / "pages/kernels.py"), default_timeout=TIMEOUT)
-    at.run()
-    no_exception(at)
+    at = open_page("kernels")
     box = at.selectbox(key="kernels_ckpt")
     labels = box.options             # AppTest lists the labels the reader sees
     assert any(label.startswith("my_run · trained by you") for label in labels), labels
