@@ -292,26 +292,73 @@ def _padded(t: torch.Tensor, params: ConvParams) -> tuple[torch.Tensor, int]:
     return t.contiguous(memory_format=torch.channels_last), 0
 
 
-@torch.no_grad()
-def convolve_stack(x: np.ndarray, kernels: np.ndarray | list[np.ndarray], params: ConvParams) -> np.ndarray:
-    """Cross-correlate every channel of ``x`` (``H×W×C``) with every kernel (``K×kh×kw``).
+# oneDNN's depthwise convolution vectorises over channels (8 floats with AVX2), so a grayscale
+# image (one channel) would use one lane in eight and is padded to eight output channels, then
+# reordered back: about 8× slower than RGB.  Grayscale images are therefore cut into STRIPES
+# horizontal stripes that become the channels of one depthwise conv2d (each stripe carries the
+# rows its kernel windows reach beyond it), and the output stripes are put back in order.
+STRIPES = 8
 
-    Returns ``H'×W'×C×K`` float32.  This is what ``nn.Conv2d`` computes (no kernel flip),
-    done with ``F.conv2d`` (``groups=C``) on a channels_last tensor.
+
+def _stripe_count(out_rows: int) -> int:
+    return max(1, min(STRIPES, out_rows // 16))
+
+
+@torch.no_grad()
+def _correlate_gray(x: torch.Tensor, weights: torch.Tensor, params: ConvParams) -> list[torch.Tensor]:
+    """``1×1×H×W`` (already explicitly padded if the mode is not zeros) → one ``H'×W'`` per kernel."""
+    t, pad = _padded(x, params)
+    _, _, hx, wx = t.shape
+    s, d = params.stride, params.dilation
+    _, _, kh, kw = weights.shape
+    reach = (kh - 1) * d + 1                                     # rows one output row reads
+    out_rows = (hx + 2 * pad - reach) // s + 1
+    n = _stripe_count(out_rows)
+    rows = -(-out_rows // n)                                     # output rows per stripe
+    rows_in = (rows - 1) * s + reach                             # input rows per stripe
+    buf = t.new_zeros((1, n, rows_in, wx)).contiguous(memory_format=torch.channels_last)
+    stripes = buf[0].permute(1, 2, 0)                            # rows_in × W × n, a view
+    src = t[0, 0]
+    for j in range(n):                                           # stripe j: output rows [j*rows, ...)
+        first = j * rows * s - pad                               # its first input row (may be padding)
+        lo, hi = max(first, 0), min(first + rows_in, hx)
+        if lo < hi:
+            stripes[lo - first:hi - first, :, j] = src[lo:hi]
+    out = []
+    for w in weights:
+        y = F.conv2d(buf, w.expand(n, 1, kh, kw).contiguous(memory_format=torch.channels_last),
+                     stride=s, padding=(0, pad), dilation=d, groups=n)          # 1×n×rows×W', channels_last
+        whole = y[0].reshape(n * rows, y.shape[3])                               # stripes back in order
+        out.append(whole[:out_rows])
+    return out
+
+
+@torch.no_grad()
+def _correlate_channels(x: torch.Tensor, weights: torch.Tensor, params: ConvParams) -> list[torch.Tensor]:
+    """``1×C×H×W`` channels_last → one ``1×C×H'×W'`` channels_last per kernel (depthwise, groups=C)."""
+    t, pad = _padded(x, params)
+    c = t.shape[1]
+    return [F.conv2d(t, w.expand(c, 1, *w.shape[1:]).contiguous(memory_format=torch.channels_last),
+                     stride=params.stride, padding=pad, dilation=params.dilation, groups=c)
+            for w in weights]
+
+
+def correlate(x: np.ndarray, kernels: np.ndarray | list[np.ndarray], params: ConvParams) -> list[np.ndarray]:
+    """Cross-correlate every channel of ``x`` (``H×W×C``) with each kernel (``K×kh×kw``).
+
+    Returns K arrays ``H'×W'×C`` float32: what ``nn.Conv2d`` computes (no kernel flip), done with
+    ``F.conv2d`` on channels_last tensors (grayscale: stripes as channels, see STRIPES).
     """
     ks = np.asarray(kernels, dtype=np.float32)
     if ks.ndim == 2:
         ks = ks[None]
-    n_k, kh, kw = ks.shape
     h, w, c = x.shape
-    check_params(h, w, (kh, kw), params)
+    check_params(h, w, ks.shape[1:], params)
+    weights = torch.from_numpy(np.ascontiguousarray(ks)).unsqueeze(1)          # K×1×kh×kw
     t = _as_nchw_channels_last(np.ascontiguousarray(x, dtype=np.float32))
-    t, pad = _padded(t, params)
-    weight = torch.from_numpy(np.tile(ks, (c, 1, 1))).unsqueeze(1)     # (C*K, 1, kh, kw)
-    weight = weight.contiguous(memory_format=torch.channels_last)
-    y = F.conv2d(t, weight, stride=params.stride, padding=pad, dilation=params.dilation, groups=c)
-    out = y[0].permute(1, 2, 0)                                          # H'×W'×(C*K), contiguous
-    return out.numpy().reshape(out.shape[0], out.shape[1], c, n_k)
+    if c == 1:
+        return [y.numpy()[..., None] for y in _correlate_gray(t, weights, params)]
+    return [y[0].permute(1, 2, 0).numpy() for y in _correlate_channels(t, weights, params)]
 
 
 def convolve(pixels: np.ndarray, kernel: np.ndarray, stride: int = 1, padding: int = 0,
@@ -319,8 +366,7 @@ def convolve(pixels: np.ndarray, kernel: np.ndarray, stride: int = 1, padding: i
     """One kernel over an ``H×W`` or ``H×W×C`` array; the output has the same number of channels."""
     x = np.asarray(pixels, dtype=np.float32)
     x3 = x[..., None] if x.ndim == 2 else x
-    out = convolve_stack(x3, np.asarray(kernel, dtype=np.float32)[None],
-                         ConvParams(stride, padding, padding_mode, dilation))[..., 0]
+    out = correlate(x3, np.asarray(kernel, dtype=np.float32), ConvParams(stride, padding, padding_mode, dilation))[0]
     return out[..., 0] if x.ndim == 2 else out
 
 
@@ -328,7 +374,6 @@ def convolve(pixels: np.ndarray, kernel: np.ndarray, stride: int = 1, padding: i
 class ConvResult:
     input: np.ndarray        # H×W×C, what the kernel saw (grayscale or RGB)
     output: np.ndarray       # H'×W'×C, after combining (e.g. the gradient magnitude)
-    parts: np.ndarray        # H'×W'×C×K, each kernel's own output
     kernels: np.ndarray      # K×kh×kw
     combine: str
     params: ConvParams
@@ -353,13 +398,12 @@ def apply_kernels(pixels: np.ndarray, kernels, params: ConvParams = ConvParams()
     if combine == "magnitude" and ks.shape[0] != 2:
         raise KernelError("The gradient magnitude needs exactly two kernels (x and y).")
     x = prepare_input(pixels, params.color)
-    parts = convolve_stack(x, ks, params)
-    if combine == "magnitude":
-        t = torch.from_numpy(parts)
-        output = torch.sqrt(t[..., 0] * t[..., 0] + t[..., 1] * t[..., 1]).numpy()
-    else:
-        output = parts[..., 0]
-    return ConvResult(x, output, parts, ks, combine, params)
+    parts = correlate(x, ks, params)
+    output = parts[0]
+    if combine == "magnitude":          # √(gx² + gy²), in place in gx's memory
+        gx, gy = torch.from_numpy(parts[0]), torch.from_numpy(parts[1])
+        gx.mul_(gx).addcmul_(gy, gy).sqrt_()
+    return ConvResult(x, output, ks, combine, params)
 
 
 def apply_preset(pixels: np.ndarray, key: str, params: ConvParams = ConvParams()) -> ConvResult:

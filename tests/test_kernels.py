@@ -8,7 +8,7 @@ import pytest
 import scipy.ndimage as ndi
 import torch
 import torch.nn.functional as F
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from cnnviz import checkpoints, kernels, models
@@ -86,6 +86,36 @@ def test_random_kernels_match_scipy(k, s, p, d, mode, seed):
     params = ConvParams(s, p, mode, d)
     got = kernels.convolve(IMG, weights, s, p, mode, d)
     np.testing.assert_allclose(got, reference(IMG, weights, params), atol=1e-5, rtol=0)
+
+
+@FAST
+@given(h=st.integers(1, 300), w=st.integers(1, 30), kh=st.integers(1, 5), kw=st.integers(1, 5),
+       s=st.integers(1, 4), p=st.integers(0, 3), d=st.integers(1, 3),
+       mode=st.sampled_from(kernels.PADDING_MODES), seed=st.integers(0, 2**16))
+def test_grayscale_stripes_match_scipy(h, w, kh, kw, s, p, d, mode, seed):
+    """Grayscale runs as up to STRIPES horizontal stripes in the channels of one conv2d: tall images
+    (many stripes), odd heights, strides and dilations that make stripes reach into each other,
+    and every padding mode must still give exactly the plain correlation."""
+    rng = np.random.default_rng(seed)
+    img = rng.random((h, w)).astype(np.float32)
+    weights = rng.normal(size=(kh, kw)).astype(np.float32)
+    params = ConvParams(s, p, mode, d)
+    try:
+        got = kernels.convolve(img, weights, s, p, mode, d)
+    except KernelError:
+        assume(False)
+    np.testing.assert_allclose(got, reference(img, weights, params), atol=1e-5, rtol=0)
+
+
+def test_large_grayscale_uses_every_stripe_and_matches_conv2d():
+    img = RNG.random((517, 83)).astype(np.float32)
+    k = RNG.normal(size=(5, 3)).astype(np.float32)
+    assert kernels._stripe_count(517) == kernels.STRIPES
+    for s, d in [(1, 1), (2, 1), (1, 3), (3, 2)]:
+        got = kernels.convolve(img, k, s, 2, "zeros", d)
+        ref = F.conv2d(torch.from_numpy(img)[None, None], torch.from_numpy(k)[None, None],
+                       stride=s, padding=2, dilation=d)[0, 0].numpy()
+        np.testing.assert_allclose(got, ref, atol=1e-5, rtol=0)
 
 
 @pytest.mark.parametrize("key", ["sobel_x", "laplacian", "outline", "sharpen", "emboss", "gaussian5"])
