@@ -2,13 +2,13 @@
 
 :func:`analyze_canvas` is the function the feature-map page calls: canvas RGBA array -> the MNIST-style
 28x28 input (:mod:`cnnviz.drawing`) -> prediction and every layer's output, in forward order, captured
-with the forward hooks of :mod:`cnnviz.activations` (always removed afterwards).  Feature maps with many
+with forward hooks on a twin of the model that shares its tensors (see :class:`_Plan`).  Feature maps with many
 channels are laid out as one tiled image (:func:`tile_maps`) together with a channel-index map, so a
 plot can show the channel under the mouse.
 
 Cached models are shared between the users of a server, so nothing here changes a model: the hooks
-live only during one forward pass, under a per-model lock (:func:`model_lock`) so that two sessions
-never see each other's activations, gradients are taken with respect to the input only, and a model
+sit on the twin and record only during one forward pass, under a per-model lock (:func:`model_lock`)
+so that two sessions never see each other's activations, gradients are taken with respect to the input only, and a model
 found in training mode is copied before it is put in eval mode.
 """
 
@@ -317,58 +317,75 @@ def _mark_logits(out: list[LayerView]) -> None:
 @dataclass
 class _Plan:
     """What :func:`analyze` hooks in one model, worked out once per model object: the leaves worth
-    showing (name, module, kind, title) and their groups and notes (per output shape)."""
+    showing (name, module, kind, title), their groups and notes (per output shape), and a twin of the
+    model that carries the hooks.
+
+    The twin is a second set of module objects around the *same* parameter and buffer tensors, with a
+    forward hook on each leaf worth showing, registered once.  The model itself never gets a hook, and
+    registering and removing ~40 hooks around every forward pass (~0.4 ms for DenseNet) is saved.  The
+    hooks record only while :func:`_capture` holds the model's lock and has set ``sink``.
+    """
 
     leaves: list[tuple[str, nn.Module, str, str]]
     modules: dict[str, nn.Module]
     groups: dict[str, str]
     copy: bool                                   # a module works in place: captured outputs must be copied
+    twin: nn.Module
     notes: dict[tuple[str, tuple], tuple[str, str]] = field(default_factory=dict)
+    sink: list | None = None                     # (leaf index, output) pairs while a capture runs
+    copy_out: bool = False
 
 
 _PLANS: "weakref.WeakKeyDictionary[nn.Module, _Plan]" = weakref.WeakKeyDictionary()
+
+
+def _twin(model: nn.Module) -> nn.Module:
+    """New module objects sharing ``model``'s parameters and buffers (no tensor is copied)."""
+    memo = {id(t): t for t in (*model.parameters(), *model.buffers())}
+    return copy.deepcopy(model, memo)
 
 
 def _plan(model: nn.Module) -> _Plan:
     """Call under :func:`model_lock`."""
     plan = _PLANS.get(model)
     if plan is None:
+        # everything is read from the twin (same structure): the plan, a value of a weak-key dictionary,
+        # must hold no reference to the model, or the model would never be freed
+        twin = _twin(model)
         leaves = [(name, mod, type(mod).__name__, describe(mod))
-                  for name, mod in activations.hookable_modules(model, include_containers=False)
+                  for name, mod in activations.hookable_modules(twin, include_containers=False)
                   if type(mod).__name__ not in SKIPPED_KINDS]
-        inplace = any(getattr(m, "inplace", False) for m in model.modules())
-        plan = _PLANS[model] = _Plan(leaves, dict(model.named_modules()), _groups(model), inplace)
+        inplace = any(getattr(m, "inplace", False) for m in twin.modules())
+        twin_modules = dict(twin.named_modules())
+        plan = _Plan(leaves, twin_modules, _groups(twin), inplace, twin)
+        ref = weakref.ref(plan)                  # the hooks must not keep the plan (and the twin) alive
+
+        def make_hook(i: int):
+            def hook(_m, _inp, out):
+                p = ref()
+                if p is None or p.sink is None or not isinstance(out, torch.Tensor):
+                    return
+                p.sink.append((i, out.detach().to("cpu", copy=True) if p.copy_out else out))
+            return hook
+
+        for i, (name, _, _, _) in enumerate(leaves):
+            twin_modules[name].register_forward_hook(make_hook(i))
+        _PLANS[model] = plan
     return plan
 
 
 def _capture(model: nn.Module, plan: _Plan, x: torch.Tensor) -> tuple[torch.Tensor, list[tuple[int, torch.Tensor]]]:
-    """``model(x)`` with a forward hook on each leaf worth showing; ``(logits, [(leaf index, output)])``
-    in the order the leaves ran.  The hooks are removed before returning.  Outputs are kept without a
-    copy (no module of the registry works in place, and inference tensors cannot be changed later);
-    a model with an in-place module gets copies."""
-    got: list[tuple[int, torch.Tensor]] = []
-    copy_out = plan.copy or x.device.type != "cpu"
-    handles = []
-
-    def make_hook(i: int):
-        if copy_out:
-            def hook(_m, _inp, out):
-                if isinstance(out, torch.Tensor):
-                    got.append((i, out.detach().to("cpu", copy=True)))
-        else:
-            def hook(_m, _inp, out):
-                if isinstance(out, torch.Tensor):
-                    got.append((i, out))
-        return hook
-
+    """``model(x)`` (run as the plan's hooked twin) -> ``(logits, [(leaf index, output)])`` in the order
+    the leaves ran.  Call under :func:`model_lock`.  Outputs are kept without a copy (no module of the
+    registry works in place, and inference tensors cannot be changed later); a model with an in-place
+    module, or on a GPU, gets copies on the CPU."""
+    plan.copy_out = plan.copy or x.device.type != "cpu"
+    plan.sink = got = []
     try:
-        for i, (_, mod, _, _) in enumerate(plan.leaves):
-            handles.append(mod.register_forward_hook(make_hook(i)))
         with torch.inference_mode():
-            logits = model(x)
+            logits = plan.twin(x)
     finally:
-        for h in handles:
-            h.remove()
+        plan.sink = None
     return logits.detach().cpu(), got
 
 

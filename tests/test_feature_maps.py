@@ -163,6 +163,32 @@ def test_concurrent_analyses_of_one_model_do_not_mix():
     assert not activations.has_hooks(model)
 
 
+def test_hooked_twin_shares_the_models_tensors_and_lets_it_go():
+    """The hooks sit on a twin built once per model around the same tensors: a change to the model's
+    weights shows in the next analysis, the logits are the model's own, and the plan does not keep
+    the model alive."""
+    import gc
+    import weakref
+
+    model = models.build("resnet").eval()
+    x = digit_input(4)
+    first = fm.analyze(model, x)
+    twin = fm._PLANS[model].twin
+    assert twin is not model and activations.has_hooks(twin) and not activations.has_hooks(model)
+    assert all(a is b for a, b in zip(twin.parameters(), model.parameters()))
+    with torch.no_grad():
+        model[-1].weight.mul_(-1.0)
+        expected = model(x)[0]
+    second = fm.analyze(model, x)
+    assert fm._PLANS[model].twin is twin                      # built once
+    np.testing.assert_allclose(second.logits, expected.numpy(), rtol=0, atol=1e-6)
+    assert not np.allclose(second.logits, first.logits)
+    gone = weakref.ref(model)
+    del model, first, second, expected
+    gc.collect()
+    assert gone() is None
+
+
 def test_first_filters():
     lenet = models.build("lenet5")
     f = fm.first_filters(lenet)
