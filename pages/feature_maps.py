@@ -104,7 +104,7 @@ if not OPTIONS:
 option_list = list(OPTIONS)
 default_idx = next((k for k, o in enumerate(option_list) if o == "shipped:lenet5"), 0)
 
-c1, c2, c3, c4 = st.columns([4, 3, 3, 0.01] if lecture else [3, 3, 2, 2], vertical_alignment="bottom")
+c1, c2, c3, c4 = st.columns([6, 3.5, 2.5, 0.01] if lecture else [2.8, 2.6, 1.8, 2.8], vertical_alignment="bottom")
 with c1:
     choice_a = st.selectbox(t("fm.model"), option_list, index=default_idx, key="fm_model_a",
                             format_func=option_label)

@@ -32,6 +32,9 @@ html { font-size: 21px; }
 .stApp [data-testid="stCaptionContainer"], .stApp [data-testid="stCaptionContainer"] p {
   font-size: 1.12rem; color: #111111; }
 .stApp [data-testid="stWidgetLabel"] p { font-size: 1.2rem; font-weight: 700; color: #000000; }
+.stApp [data-testid="stSelectbox"] input { font-size: 1.15rem; }
+.stApp [data-testid="stCheckbox"] label p, .stApp [data-testid="stWidgetLabel"] p {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important; }
 .stApp [data-testid="stMetricValue"], .stApp [data-testid="stMetricValue"] * {
   font-size: 2.4rem !important; line-height: 1.25 !important; font-weight: 800; color: #000000; }
 .stApp [data-testid="stMetricLabel"] p { font-size: 1.15rem; color: #000000; }
