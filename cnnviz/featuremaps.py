@@ -119,6 +119,27 @@ def tile_maps(maps: np.ndarray, cols: int | None = None, pad: int = 1) -> tuple[
     return tile, _tile_index(c, h, w, cols, pad), cols
 
 
+def channel_boxes(channels: int, height: int, width: int, cols: int, pad: int = 1) -> np.ndarray:
+    """Where each channel sits in the tiled image of :func:`tile_maps`: ``(C, 4)`` float, left, top,
+    width and height in percent of the tiled image (so they hold at any display size)."""
+    rows = math.ceil(channels / cols) if channels else 0
+    th, tw = rows * (height + pad) - pad, cols * (width + pad) - pad
+    c = np.arange(channels)
+    r, k = np.divmod(c, cols)
+    out = np.empty((channels, 4))
+    out[:, 0] = k * (width + pad) / tw * 100
+    out[:, 1] = r * (height + pad) / th * 100
+    out[:, 2] = width / tw * 100
+    out[:, 3] = height / th * 100
+    return out
+
+
+def channel_stats(maps: np.ndarray) -> np.ndarray:
+    """``(C, H, W)`` -> ``(C, 3)``: each channel's minimum, maximum and mean."""
+    flat = maps.reshape(maps.shape[0], -1)
+    return np.stack([flat.min(axis=1), flat.max(axis=1), flat.mean(axis=1)], axis=1)
+
+
 # ----------------------------------------------------------------------------- describing layers
 
 @dataclass(eq=False)

@@ -13,7 +13,7 @@ from cnnviz import featuremaps as fm
 from cnnviz.checkpoints import CheckpointError, CheckpointInfo
 from ui.common import checkpoint_options, embedded_data, load_model
 from ui.feature_maps import (PIXELATED_CSS, colorbar_url, layer_group, layer_note, layer_title, show_spec,
-                             tile_url)
+                             tile_html, tile_url)
 from ui.i18n import lang, t, tf
 from ui.sidebar import lecture_mode
 
@@ -68,13 +68,16 @@ def cached_analysis(path: str, mtime: float, input_key: str, _model, _meta, _can
 
 @st.cache_resource(max_entries=64, show_spinner=False)
 def cached_layer_images(path: str, mtime: float, input_key: str, scale: str, _analysis) -> tuple:
-    """Every spatial layer's tiled maps as one PNG data URL (``None`` for fully connected layers), per colour scale."""
+    """Every spatial layer's tiled maps as one PNG data URL with each channel's place in it and its min, max
+    and mean (for the hover boxes), per colour scale; ``None`` for fully connected layers."""
     out = []
     for v in _analysis.layers:
         if v.is_vector:
             out.append(None)
         else:
-            out.append(tile_url(v.tile, v.absmax if scale == "layer" else _analysis.maps_absmax))
+            c, h, w = v.values.shape
+            out.append((tile_url(v.tile, v.absmax if scale == "layer" else _analysis.maps_absmax),
+                        fm.channel_boxes(c, h, w, v.cols), fm.channel_stats(v.values)))
     return tuple(out)
 
 
@@ -343,7 +346,8 @@ def show_layers(info: CheckpointInfo, analysis: fm.Analysis, ncols: int, key: st
                         c = v.shape[0]
                         cap = (t("fm.tile_caption", c=c, cols=v.cols, scale=rng) if c > 1
                                else t("fm.tile_caption_one", scale=rng))
-                        st.image(images[v.index], caption=cap, width="stretch")
+                        url, boxes, stats = images[v.index]
+                        st.html(tile_html(url, boxes, stats, label, cap))
 
 
 def show_inspector(info: CheckpointInfo, analysis: fm.Analysis, option: str) -> None:

@@ -44,6 +44,30 @@ def read_prediction(page, timeout_ms: int = 120_000) -> str:
     return loc.inner_text().strip()[-1]
 
 
+def check_hover_boxes(page) -> None:
+    """Every tiled layer image carries one hover box per channel, inside the image, named by its
+    tooltip; the one under the mouse is outlined (what a student sees before the tooltip shows)."""
+    figs = page.locator("figure.cnnviz-tile")
+    assert figs.count() >= 6                       # LeNet-5: conv, ReLU, pool, twice
+    for i in range(figs.count()):
+        fig = figs.nth(i)
+        channels = int(re.match(r"(\d+) channels?", fig.locator("figcaption").inner_text())[1])
+        spans = fig.locator("span[title]")
+        assert spans.count() == channels
+        assert spans.first.get_attribute("title").startswith("channel 0 · min ")
+        last = spans.nth(channels - 1)
+        assert last.get_attribute("title").startswith(f"channel {channels - 1} · min ")
+        img, box = fig.locator("img").bounding_box(), last.bounding_box()
+        assert img["width"] > 50 and box["width"] > 2
+        assert img["x"] - 1 <= box["x"] and box["x"] + box["width"] <= img["x"] + img["width"] + 1
+        assert img["y"] - 1 <= box["y"] and box["y"] + box["height"] <= img["y"] + img["height"] + 1
+    target = figs.nth(3).locator("span[title]").nth(5)
+    target.scroll_into_view_if_needed()
+    target.hover()
+    page.wait_for_timeout(300)
+    assert target.evaluate("e => getComputedStyle(e).outlineStyle") == "solid"
+
+
 def test_draw_one_and_seven(page, app_server):
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
@@ -71,6 +95,7 @@ def test_draw_one_and_seven(page, app_server):
                 canvas = page.locator("canvas.upper-canvas").first
         page.wait_for_timeout(1500)
         results[label] = read_prediction(page)
+        check_hover_boxes(page)
         screenshot(page, f"feature_maps_drawn_{label}")
         page.get_by_role("button", name=re.compile("Clear")).click()
         page.get_by_text("The feature maps appear here").wait_for(timeout=120_000)

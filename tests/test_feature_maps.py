@@ -266,3 +266,22 @@ def test_shipped_lenet_reads_redrawn_mnist_digits():
         correct += int(analysis.pred == int(ds.test_y[i]))
     accuracy = correct / len(idx)
     assert accuracy >= 0.95, accuracy
+
+
+@pytest.mark.parametrize("c,h,w", [(1, 28, 28), (6, 28, 28), (16, 10, 10), (88, 7, 7), (5, 3, 9)])
+def test_channel_boxes_cover_exactly_their_channel_in_the_tile(c, h, w):
+    """The hover boxes over a tiled layer: converted back to pixels of the tile, each box covers the
+    pixels the index map gives to its channel, and the stats are that channel's own."""
+    maps = np.random.default_rng(c).normal(size=(c, h, w)).astype(np.float32)
+    tile, index, cols = fm.tile_maps(maps)
+    th, tw = tile.shape
+    boxes = fm.channel_boxes(c, h, w, cols)
+    stats = fm.channel_stats(maps)
+    for ch, (left, top, bw, bh) in enumerate(boxes):
+        x0, y0 = round(left * tw / 100), round(top * th / 100)
+        x1, y1 = round((left + bw) * tw / 100), round((top + bh) * th / 100)
+        assert (y1 - y0, x1 - x0) == (h, w)
+        assert (index[y0:y1, x0:x1, 0] == ch).all()
+        np.testing.assert_array_equal(tile[y0:y1, x0:x1], maps[ch])
+        assert stats[ch].tolist() == pytest.approx([maps[ch].min(), maps[ch].max(), maps[ch].mean()], rel=1e-6)
+    assert (index[..., 0] >= 0).sum() == c * h * w

@@ -2,8 +2,11 @@
 comparison, an unreadable checkpoint."""
 
 import base64
+import html
+import re
 import io
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -127,6 +130,21 @@ def png_of(url: str) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("RGB"))
 
 
+_TILE = re.compile(r'<figure class="cnnviz-tile"><div class="cnnviz-tile-box"><img src="([^"]+)" alt="([^"]*)">'
+                   r'(.*?)</div><figcaption>(.*?)</figcaption></figure>', re.S)
+
+
+def tiles(at: AppTest) -> list[SimpleNamespace]:
+    """The tiled layer images the page sent (``st.html``): PNG URL, alt text, hover titles, caption."""
+    out = []
+    for h in at.get("html"):
+        m = _TILE.fullmatch(h.proto.body)
+        if m:
+            titles = [html.unescape(x) for x in re.findall(r'title="([^"]*)"', m[3])]
+            out.append(SimpleNamespace(url=m[1], alt=html.unescape(m[2]), titles=titles, caption=html.unescape(m[4])))
+    return out
+
+
 def specs_of(at: AppTest) -> dict[str, dict]:
     import json
 
@@ -151,8 +169,8 @@ def test_every_spatial_layer_is_one_image_with_the_right_colours(app, scale):
     assert not app.exception and not app.error
     ref = reference(rgba)
     spatial = [v for v in ref.layers if not v.is_vector]
-    # one image per spatial layer (plus the colour bar), in forward order, labelled with the shape
-    images = [img for img in app.get("image") if img.captions and "channel" in img.captions[0]]
+    # one image per spatial layer, in forward order, labelled with the shape
+    images = tiles(app)
     assert len(images) == len(spatial)
     labels = [m.value for m in app.markdown if m.value.startswith("**") and " · " in m.value]
     for v in ref.layers:
@@ -161,9 +179,16 @@ def test_every_spatial_layer_is_one_image_with_the_right_colours(app, scale):
         zmax = v.absmax if scale == "layer" else ref.maps_absmax
         want = figures.feature_tile_image(v.tile, zmax)
         factor = -(-MIN_SIDE // max(want.shape[:2]))
-        assert np.array_equal(png_of(img.value[0]), upscale(want, factor)), v.name
-        assert f"{v.shape[0]} channels" in img.captions[0] or v.shape[0] == 1
-        assert f"colour range ±{zmax:.3g}" in img.captions[0]
+        assert np.array_equal(png_of(img.url), upscale(want, factor)), v.name
+        assert f"{v.shape[0]} channels" in img.caption or v.shape[0] == 1
+        assert f"colour range ±{zmax:.3g}" in img.caption
+        assert img.alt.startswith(f"{v.index + 1}. {v.title}")
+        # hovering a channel's square names the channel and gives its values
+        assert len(img.titles) == v.shape[0]
+        for k in (0, v.shape[0] - 1):
+            ch = v.values[k]
+            assert img.titles[k] == (f"channel {k} · min {ch.min():.3g} · max {ch.max():.3g} · "
+                                     f"mean {ch.mean():.3g}")
     if scale == "global":
         assert any(f"±{ref.maps_absmax:.2f}" in c.value for c in app.caption)
     # fully connected layers stay bar charts: one per vector layer, with the layer's values
@@ -217,8 +242,9 @@ def test_drawn_digit_in_chinese_with_lecture_mode(app):
     text = " ".join(m.value for m in app.markdown)
     assert "第 1 层 · 卷积 5×5，1→6，填充 2 · 6×28×28" in text and "全连接层 84→10" in text
     assert "logits（未归一化的分数）" in text
-    captions = " ".join(c for img in app.get("image") for c in img.captions)
+    captions = " ".join(img.caption for img in tiles(app))
     assert "6 个通道，每行 3 个" in captions and "channels" not in captions
+    assert tiles(app)[0].titles[0].startswith("通道 0 · 最小 ")
     # fewer controls: no stroke width, no attribution choice; the inspector stays
     assert not [w for w in app.slider if w.key == "fm_stroke"]
     assert not [w for w in app.selectbox if w.key == "fm_method"]

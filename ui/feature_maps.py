@@ -9,6 +9,7 @@ the English page shows exactly the library's words and the Chinese page their tr
 
 from __future__ import annotations
 
+import html
 import re
 
 import numpy as np
@@ -155,8 +156,27 @@ def hover_text(template: str) -> str:
 # ----------------------------------------------------------------------------- tiled layers as images
 
 # Layer images are sent at one pixel per activation and enlarged by the browser with crisp pixels.
-PIXELATED_CSS = ('<style>[data-testid="stImage"] img, [data-testid="stFullScreenFrame"] img '
-                 '{ image-rendering: pixelated; }</style>')
+PIXELATED_CSS = """<style>
+[data-testid="stImage"] img, [data-testid="stFullScreenFrame"] img { image-rendering: pixelated; }
+figure.cnnviz-tile { margin: 0 0 0.5rem 0; }
+.cnnviz-tile-box { position: relative; line-height: 0; }
+.cnnviz-tile-box img { width: 100%; image-rendering: pixelated; }
+.cnnviz-tile-box span { position: absolute; display: block; cursor: crosshair; }
+.cnnviz-tile-box span:hover { outline: 2px solid #000000; }
+figure.cnnviz-tile figcaption { font-size: 0.875rem; color: rgba(49, 51, 63, 0.6); text-align: center;
+  margin-top: 0.375rem; line-height: 1.4; }
+</style>"""
+
+
+def tile_html(url: str, boxes: np.ndarray, stats: np.ndarray, alt: str, caption: str) -> str:
+    """A tiled layer image with one hover box per channel (its number, min, max and mean as a tooltip),
+    placed in percent of the image (:func:`cnnviz.featuremaps.channel_boxes`) so they follow any width."""
+    spans = "".join(
+        f'<span style="left:{b[0]:.4f}%;top:{b[1]:.4f}%;width:{b[2]:.4f}%;height:{b[3]:.4f}%" '
+        f'title="{html.escape(t("fm.tile_hover", c=c, lo=st_[0], hi=st_[1], mean=st_[2]))}"></span>'
+        for c, (b, st_) in enumerate(zip(boxes, stats)))
+    return (f'<figure class="cnnviz-tile"><div class="cnnviz-tile-box"><img src="{url}" alt="{html.escape(alt)}">'
+            f'{spans}</div><figcaption>{html.escape(caption)}</figcaption></figure>')
 
 
 def upscale(rgb: np.ndarray, factor: int) -> np.ndarray:

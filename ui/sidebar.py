@@ -33,6 +33,7 @@ html { font-size: 21px; }
   font-size: 1.12rem; color: #111111; }
 .stApp [data-testid="stWidgetLabel"] p { font-size: 1.2rem; font-weight: 700; color: #000000; }
 .stApp [data-testid="stSelectbox"] input { font-size: 1.15rem; }
+.stApp figure.cnnviz-tile figcaption { font-size: 1.12rem; color: #111111; }
 .stApp [data-testid="stCheckbox"] label p, .stApp [data-testid="stWidgetLabel"] p {
   white-space: normal !important; overflow: visible !important; text-overflow: clip !important; }
 .stApp [data-testid="stMetricValue"], .stApp [data-testid="stMetricValue"] * {
