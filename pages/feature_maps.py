@@ -313,17 +313,35 @@ def texts_of(info: CheckpointInfo, analysis: fm.Analysis) -> list[tuple[str, str
     return layer_texts(str(info.path), info.path.stat().st_mtime, lang(), analysis)
 
 
+@st.cache_resource(max_entries=64, show_spinner=False)
+def cached_layer_html(path: str, mtime: float, input_key: str, scale: str, language: str, _analysis, _images,
+                      _texts) -> dict[int, str]:
+    """Each spatial layer's image with its hover boxes and caption, as HTML (~1,500 boxes for DenseNet: built
+    once per input, colour scale and language, not on every rerun)."""
+    out = {}
+    for v in _analysis.layers:
+        if v.is_vector:
+            continue
+        url, boxes, stats = _images[v.index]
+        rng = t("fm.range", value=v.absmax if scale == "layer" else _analysis.maps_absmax)
+        c = v.shape[0]
+        cap = t("fm.tile_caption", c=c, cols=v.cols, scale=rng) if c > 1 else t("fm.tile_caption_one", scale=rng)
+        out[v.index] = tile_html(url, boxes, stats, _texts[v.index][0], cap, language)
+    return out
+
+
 def show_layers(info: CheckpointInfo, analysis: fm.Analysis, ncols: int, key: str) -> None:
     layers = analysis.layers
-    images = cached_layer_images(str(info.path), info.path.stat().st_mtime, input_key, scale, analysis)
+    mtime = info.path.stat().st_mtime
+    images = cached_layer_images(str(info.path), mtime, input_key, scale, analysis)
     texts = texts_of(info, analysis)
+    tiles = cached_layer_html(str(info.path), mtime, input_key, scale, lang(), analysis, images, texts)
     segments: list[list[fm.LayerView]] = []
     for v in layers:
         if segments and segments[-1][0].group == v.group:
             segments[-1].append(v)
         else:
             segments.append([v])
-    scale_text = "" if scale == "layer" else t("fm.range", value=analysis.maps_absmax)
     for seg in segments:
         if seg[0].group:
             st.markdown(f"**{texts[seg[0].index][1]}**")
@@ -342,12 +360,7 @@ def show_layers(info: CheckpointInfo, analysis: fm.Analysis, ncols: int, key: st
                               f"{key}_{v.index}")
                     else:
                         st.markdown(head)
-                        rng = t("fm.range", value=v.absmax) if scale == "layer" else scale_text
-                        c = v.shape[0]
-                        cap = (t("fm.tile_caption", c=c, cols=v.cols, scale=rng) if c > 1
-                               else t("fm.tile_caption_one", scale=rng))
-                        url, boxes, stats = images[v.index]
-                        st.html(tile_html(url, boxes, stats, label, cap))
+                        st.html(tiles[v.index])
 
 
 def show_inspector(info: CheckpointInfo, analysis: fm.Analysis, option: str) -> None:

@@ -16,7 +16,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from cnnviz import figures
+from cnnviz import figures, i18n
 from ui.i18n import lang, t
 from ui.sidebar import FONT_SIZE, fig_height, lecture_mode
 
@@ -168,14 +168,32 @@ figure.cnnviz-tile figcaption { font-size: 0.875rem; color: rgba(49, 51, 63, 0.6
 </style>"""
 
 
-def tile_html(url: str, boxes: np.ndarray, stats: np.ndarray, alt: str, caption: str) -> str:
+class Html(str):
+    """HTML that ``st.html`` takes as it is: a body with ``_repr_html_`` is used as given (documented), while
+    a plain string is dedented first, ~0.5 ms per tiled layer (~20 ms a DenseNet rerun) for nothing."""
+
+    def _repr_html_(self) -> str:
+        return str(self)
+
+
+def tile_html(url: str, boxes: np.ndarray, stats: np.ndarray, alt: str, caption: str, language: str) -> str:
     """A tiled layer image with one hover box per channel (its number, min, max and mean as a tooltip),
     placed in percent of the image (:func:`cnnviz.featuremaps.channel_boxes`) so they follow any width."""
+    hover = html.escape(i18n.TEXTS.get(language, {}).get("fm.tile_hover")
+                        or i18n.TEXTS[i18n.DEFAULT_LANG]["fm.tile_hover"])     # the numbers need no escaping
+    pct: dict[float, str] = {}                  # a layer's boxes share a few distinct positions and one size
+
+    def p(x: float) -> str:
+        text = pct.get(x)
+        if text is None:
+            text = pct[x] = f"{x:.3f}%"
+        return text
+
     spans = "".join(
-        f'<span style="left:{b[0]:.4f}%;top:{b[1]:.4f}%;width:{b[2]:.4f}%;height:{b[3]:.4f}%" '
-        f'title="{html.escape(t("fm.tile_hover", c=c, lo=st_[0], hi=st_[1], mean=st_[2]))}"></span>'
-        for c, (b, st_) in enumerate(zip(boxes, stats)))
-    return (f'<figure class="cnnviz-tile"><div class="cnnviz-tile-box"><img src="{url}" alt="{html.escape(alt)}">'
+        f'<span style="left:{p(b[0])};top:{p(b[1])};width:{p(b[2])};height:{p(b[3])}" '
+        f'title="{hover.format(c=c, lo=v[0], hi=v[1], mean=v[2])}"></span>'
+        for c, (b, v) in enumerate(zip(boxes.tolist(), stats.tolist())))
+    return Html(f'<figure class="cnnviz-tile"><div class="cnnviz-tile-box"><img src="{url}" alt="{html.escape(alt)}">'
             f'{spans}</div><figcaption>{html.escape(caption)}</figcaption></figure>')
 
 
