@@ -316,14 +316,17 @@ def _correlate_gray(x: torch.Tensor, weights: torch.Tensor, params: ConvParams) 
     n = _stripe_count(out_rows)
     rows = -(-out_rows // n)                                     # output rows per stripe
     rows_in = (rows - 1) * s + reach                             # input rows per stripe
-    buf = t.new_zeros((1, n, rows_in, wx)).contiguous(memory_format=torch.channels_last)
+    buf = torch.empty((1, n, rows_in, wx), dtype=t.dtype, memory_format=torch.channels_last)
     stripes = buf[0].permute(1, 2, 0)                            # rows_in × W × n, a view
     src = t[0, 0]
     for j in range(n):                                           # stripe j: output rows [j*rows, ...)
         first = j * rows * s - pad                               # its first input row (may be padding)
         lo, hi = max(first, 0), min(first + rows_in, hx)
+        top, bottom = max(lo - first, 0), max(hi - first, 0)    # rows [top, bottom) come from the image
+        stripes[:min(top, rows_in), :, j] = 0                    # zero padding above the image
+        stripes[max(bottom, top):, :, j] = 0                     # and below it (or past its end)
         if lo < hi:
-            stripes[lo - first:hi - first, :, j] = src[lo:hi]
+            stripes[top:bottom, :, j] = src[lo:hi]
     out = []
     for w in weights:
         y = F.conv2d(buf, w.expand(n, 1, kh, kw).contiguous(memory_format=torch.channels_last),
