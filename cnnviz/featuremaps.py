@@ -2,14 +2,14 @@
 
 :func:`analyze_canvas` is the function the feature-map page calls: canvas RGBA array -> the MNIST-style
 28x28 input (:mod:`cnnviz.drawing`) -> prediction and every layer's output, in forward order, captured
-with forward hooks on a twin of the model that shares its tensors (see :class:`_Plan`).  Feature maps with many
-channels are laid out as one tiled image (:func:`tile_maps`) together with a channel-index map, so a
-plot can show the channel under the mouse.
+with forward hooks on a twin of the model that shares its tensors (see :class:`_Plan`).  Feature maps
+with many channels are laid out as one tiled image (:func:`tile_maps`) together with a channel-index
+map, so a plot can show the channel under the mouse.
 
 Cached models are shared between the users of a server, so nothing here changes a model: the hooks
 sit on the twin and record only during one forward pass, under a per-model lock (:func:`model_lock`)
-so that two sessions never see each other's activations, gradients are taken with respect to the input only, and a model
-found in training mode is copied before it is put in eval mode.
+so that two sessions never see each other's activations, gradients are taken with respect to the
+input only, and a model found in training mode is copied before it is put in eval mode.
 """
 
 from __future__ import annotations
@@ -354,7 +354,6 @@ class _Plan:
     twin: nn.Module
     notes: dict[tuple[str, tuple], tuple[str, str]] = field(default_factory=dict)
     sink: list | None = None                     # (leaf index, output) pairs while a capture runs
-    copy_out: bool = False
 
 
 _PLANS: "weakref.WeakKeyDictionary[nn.Module, _Plan]" = weakref.WeakKeyDictionary()
@@ -386,7 +385,8 @@ def _plan(model: nn.Module) -> _Plan:
                 p = ref()
                 if p is None or p.sink is None or not isinstance(out, torch.Tensor):
                     return
-                p.sink.append((i, out.detach().to("cpu", copy=True) if p.copy_out else out))
+                copy_it = p.copy or out.device.type != "cpu"     # in place, or on a GPU: a CPU copy
+                p.sink.append((i, out.detach().to("cpu", copy=True) if copy_it else out))
             return hook
 
         for i, (name, _, _, _) in enumerate(leaves):
@@ -400,7 +400,6 @@ def _capture(model: nn.Module, plan: _Plan, x: torch.Tensor) -> tuple[torch.Tens
     the leaves ran.  Call under :func:`model_lock`.  Outputs are kept without a copy (no module of the
     registry works in place, and inference tensors cannot be changed later); a model with an in-place
     module, or on a GPU, gets copies on the CPU."""
-    plan.copy_out = plan.copy or x.device.type != "cpu"
     plan.sink = got = []
     try:
         with torch.inference_mode():
