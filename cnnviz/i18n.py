@@ -1171,13 +1171,16 @@ def normalize_lang(lang: str | None) -> str:
     return base if base in TEXTS else DEFAULT_LANG
 
 
-def t(key: str, lang: str = DEFAULT_LANG, **fmt) -> str:
-    """The text for ``key`` in ``lang`` (falling back to English, then to the key), formatted with ``fmt``."""
+def template(key: str, lang: str = DEFAULT_LANG) -> str:
+    """The unformatted text for ``key`` in ``lang``, falling back to English, then to the key."""
     table = TEXTS.get(lang) or TEXTS[DEFAULT_LANG]
     text = table.get(key)
-    if text is None:
-        text = TEXTS[DEFAULT_LANG].get(key, key)
-    return text.format(**fmt)
+    return TEXTS[DEFAULT_LANG].get(key, key) if text is None else text
+
+
+def t(key: str, lang: str = DEFAULT_LANG, **fmt) -> str:
+    """The text for ``key`` in ``lang`` (falling back to English, then to the key), formatted with ``fmt``."""
+    return template(key, lang).format(**fmt)
 
 
 def has(key: str, lang: str = DEFAULT_LANG) -> bool:

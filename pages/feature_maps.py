@@ -67,21 +67,6 @@ def cached_analysis(path: str, mtime: float, input_key: str, _model, _meta, _can
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
-def cached_layer_images(path: str, mtime: float, input_key: str, scale: str, _analysis) -> tuple:
-    """Every spatial layer's tiled maps as one PNG data URL with each channel's place in it and its min, max
-    and mean (for the hover boxes), per colour scale; ``None`` for fully connected layers."""
-    out = []
-    for v in _analysis.layers:
-        if v.is_vector:
-            out.append(None)
-        else:
-            c, h, w = v.values.shape
-            out.append((tile_url(v.tile, v.absmax if scale == "layer" else _analysis.maps_absmax),
-                        fm.channel_boxes(c, h, w, v.cols), fm.channel_stats(v.values)))
-    return tuple(out)
-
-
-@st.cache_resource(max_entries=64, show_spinner=False)
 def cached_attribution(path: str, mtime: float, input_key: str, method: str, _model, _meta, _analysis):
     baseline = (0.0 - _meta.mean) / _meta.std   # the normalized value of blank paper
     # 16 integration steps (the library default is 24): the picture is the same to the eye, at 2/3 of the cost
@@ -314,28 +299,27 @@ def texts_of(info: CheckpointInfo, analysis: fm.Analysis) -> list[tuple[str, str
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
-def cached_layer_html(path: str, mtime: float, input_key: str, scale: str, language: str, _analysis, _images,
+def cached_layer_html(path: str, mtime: float, input_key: str, scale: str, language: str, _analysis,
                       _texts) -> dict[int, str]:
-    """Each spatial layer's image with its hover boxes and caption, as HTML (~1,500 boxes for DenseNet: built
-    once per input, colour scale and language, not on every rerun)."""
+    """Each spatial layer's tiled maps as a PNG with one hover box per channel and its caption, as HTML
+    (~1,500 boxes for DenseNet): built once per input, colour scale and language, not on every rerun."""
     out = {}
     for v in _analysis.layers:
         if v.is_vector:
             continue
-        url, boxes, stats = _images[v.index]
-        rng = t("fm.range", value=v.absmax if scale == "layer" else _analysis.maps_absmax)
-        c = v.shape[0]
+        c, h, w = v.values.shape
+        zmax = v.absmax if scale == "layer" else _analysis.maps_absmax
+        rng = t("fm.range", value=zmax)
         cap = t("fm.tile_caption", c=c, cols=v.cols, scale=rng) if c > 1 else t("fm.tile_caption_one", scale=rng)
-        out[v.index] = tile_html(url, boxes, stats, _texts[v.index][0], cap, language)
+        out[v.index] = tile_html(tile_url(v.tile, zmax), fm.channel_boxes(c, h, w, v.cols),
+                                 fm.channel_stats(v.values), _texts[v.index][0], cap, language)
     return out
 
 
 def show_layers(info: CheckpointInfo, analysis: fm.Analysis, ncols: int, key: str) -> None:
     layers = analysis.layers
-    mtime = info.path.stat().st_mtime
-    images = cached_layer_images(str(info.path), mtime, input_key, scale, analysis)
     texts = texts_of(info, analysis)
-    tiles = cached_layer_html(str(info.path), mtime, input_key, scale, lang(), analysis, images, texts)
+    tiles = cached_layer_html(str(info.path), info.path.stat().st_mtime, input_key, scale, lang(), analysis, texts)
     segments: list[list[fm.LayerView]] = []
     for v in layers:
         if segments and segments[-1][0].group == v.group:
@@ -350,16 +334,14 @@ def show_layers(info: CheckpointInfo, analysis: fm.Analysis, ncols: int, key: st
             for col, v in zip(cols, seg[start:start + ncols]):
                 with col:
                     label, _, note = texts[v.index]
-                    head = f"**{label}**" + (f"  \n{note}" if note else "")
+                    st.markdown(f"**{label}**" + (f"  \n{note}" if note else ""))
                     if v.is_vector:
-                        st.markdown(head)
                         zmax = v.absmax if scale == "layer" else analysis.vectors_absmax
                         is_logits = v.shape == (len(analysis.classes),) and v is layers[-1]
                         show_spec(figures.activation_bars_spec(v.values, zmax=zmax,
-                                                             labels=analysis.classes if is_logits else None),
-                              f"{key}_{v.index}")
+                                                               labels=analysis.classes if is_logits else None),
+                                  f"{key}_{v.index}")
                     else:
-                        st.markdown(head)
                         st.html(tiles[v.index])
 
 

@@ -179,18 +179,9 @@ class Html(str):
 def tile_html(url: str, boxes: np.ndarray, stats: np.ndarray, alt: str, caption: str, language: str) -> str:
     """A tiled layer image with one hover box per channel (its number, min, max and mean as a tooltip),
     placed in percent of the image (:func:`cnnviz.featuremaps.channel_boxes`) so they follow any width."""
-    hover = html.escape(i18n.TEXTS.get(language, {}).get("fm.tile_hover")
-                        or i18n.TEXTS[i18n.DEFAULT_LANG]["fm.tile_hover"])     # the numbers need no escaping
-    pct: dict[float, str] = {}                  # a layer's boxes share a few distinct positions and one size
-
-    def p(x: float) -> str:
-        text = pct.get(x)
-        if text is None:
-            text = pct[x] = f"{x:.3f}%"
-        return text
-
+    hover = html.escape(i18n.template("fm.tile_hover", language))     # the numbers need no escaping
     spans = "".join(
-        f'<span style="left:{p(b[0])};top:{p(b[1])};width:{p(b[2])};height:{p(b[3])}" '
+        f'<span style="left:{b[0]:.3f}%;top:{b[1]:.3f}%;width:{b[2]:.3f}%;height:{b[3]:.3f}%" '
         f'title="{hover.format(c=c, lo=v[0], hi=v[1], mean=v[2])}"></span>'
         for c, (b, v) in enumerate(zip(boxes.tolist(), stats.tolist())))
     return Html(f'<figure class="cnnviz-tile"><div class="cnnviz-tile-box"><img src="{url}" alt="{html.escape(alt)}">'
@@ -208,8 +199,8 @@ def upscale(rgb: np.ndarray, factor: int) -> np.ndarray:
 MIN_SIDE = 32
 
 
-# Layer images go to ``st.image`` as PNG ``data:`` URLs, which it sends as they are (bytes would be
-# decoded, checked and stored in the media file manager on every rerun).
+# Layer images go to the page as PNG ``data:`` URLs inside :func:`tile_html` (``st.image`` would decode,
+# check and store bytes in the media file manager on every rerun).
 def tile_url(tile: np.ndarray, zmax: float | None) -> str:
     """One layer's tiled feature maps as a PNG data URL (diverging colours, grey gaps), one pixel per value."""
     rgb = figures.feature_tile_image(tile, zmax)
