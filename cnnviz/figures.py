@@ -532,7 +532,6 @@ def feature_tile_spec(tile: np.ndarray, index_map: np.ndarray, title: str = "", 
     return dict(data=[heat], layout=layout)
 
 
-
 def channel_spec(values: np.ndarray, channel: int, zmax: float | None = None, title: str = "",
                  height: int = 300, colorbar: bool = True) -> dict:
     """One channel's ``(H, W)`` feature map, enlarged, with its channel, position and value on hover."""
@@ -545,7 +544,6 @@ def channel_spec(values: np.ndarray, channel: int, zmax: float | None = None, ti
     layout = dict(title=_title(title), height=height, margin=dict(l=0, r=0, t=30 if title else 0, b=0),
                   **_image_axes(h, w))
     return dict(data=[heat], layout=layout)
-
 
 
 def activation_bars_spec(values: np.ndarray, title: str = "", zmax: float | None = None,
@@ -569,7 +567,6 @@ def activation_bars_spec(values: np.ndarray, title: str = "", zmax: float | None
     return dict(data=[bar], layout=layout)
 
 
-
 def probability_spec(probs: np.ndarray, classes: list[str], title: str = "", height: int = 230) -> dict:
     """Softmax probabilities over the classes; the predicted class is highlighted."""
     probs = np.asarray(probs, dtype=np.float64).ravel()
@@ -584,7 +581,6 @@ def probability_spec(probs: np.ndarray, classes: list[str], title: str = "", hei
     return dict(data=[bar], layout=layout)
 
 
-
 def digit_spec(image: np.ndarray, title: str = "", height: int = 230) -> dict:
     """The 28x28 network input, white ink on black as in MNIST, with pixel values on hover."""
     img = np.asarray(image, dtype=np.float32)
@@ -593,7 +589,6 @@ def digit_spec(image: np.ndarray, title: str = "", height: int = 230) -> dict:
     layout = dict(title=_title(title), height=height, margin=dict(l=0, r=0, t=30 if title else 0, b=0),
                   **_image_axes(*img.shape))
     return dict(data=[heat], layout=layout)
-
 
 
 def attribution_spec(image: np.ndarray, attribution: np.ndarray, title: str = "", signed: bool = False,
@@ -621,4 +616,3 @@ def attribution_spec(image: np.ndarray, attribution: np.ndarray, title: str = ""
     layout = dict(title=_title(title), height=height, margin=dict(l=0, r=0, t=30 if title else 0, b=0),
                   **_image_axes(*img.shape))
     return dict(data=data, layout=layout)
-

@@ -306,7 +306,7 @@ def _stripe_count(out_rows: int) -> int:
 
 @torch.no_grad()
 def _correlate_gray(x: torch.Tensor, weights: torch.Tensor, params: ConvParams) -> list[torch.Tensor]:
-    """``1×1×H×W`` (already explicitly padded if the mode is not zeros) → one ``H'×W'`` per kernel."""
+    """``1×1×H×W`` → one ``H'×W'`` per kernel (a padding mode other than zeros is applied first)."""
     t, pad = _padded(x, params)
     _, _, hx, wx = t.shape
     s, d = params.stride, params.dilation

@@ -45,8 +45,8 @@ def shipped_checkpoints() -> list[checkpoints.CheckpointInfo]:
 def _folder_state(folder: Path) -> tuple:
     """The folder's checkpoints and their versions (a cheap stat per file): the key of the cached list."""
     try:
-        return tuple(sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size)
-                            for p in folder.glob(f"*{checkpoints.SUFFIX}")))
+        return tuple(sorted((p.name, s.st_mtime_ns, s.st_size)
+                            for p, s in ((p, p.stat()) for p in folder.glob(f"*{checkpoints.SUFFIX}"))))
     except OSError:
         return ()
 
