@@ -406,8 +406,8 @@ EN: dict[str, str] = {
     "fm.layers_caption": "Every layer in the order the data flows through it, labelled with its output shape "
                          "(channels × height × width). Many channels are tiled into one image, channel 0 at the "
                          "top left, row by row. White is 0, red positive, blue negative; a ReLU turns all the blue "
-                         "to white. Hover over a map for its channel number and values; pick a layer and a channel below "
-                         "the maps to see every value.",
+                         "to white. Hover over a map for its channel, the row and column under the pointer and the value "
+                         "there; click it (or pick a layer and a channel below the maps) to see every exact value.",
     "fm.global_scale": "Global colour scale: ±{value:.2f} for every feature map{of}.",
     "fm.global_of": " of {name}",
     "fm.n_layers": "**{name}**: {n} layers",
@@ -415,6 +415,8 @@ EN: dict[str, str] = {
     "fm.tile_caption": "{c} channels, {cols} per row · {scale}",
     "fm.tile_caption_one": "1 channel · {scale}",
     "fm.tile_hover": "channel {c} · min {lo:.3g} · max {hi:.3g} · mean {mean:.3g}",
+    "fm.tile_pixel": "row {row}, col {col}: ≈ {value} (read from the colour)",
+    "fm.tile_click": "Click: this channel's exact values below",
     "fm.range": "colour range ±{value:.3g}",
     "fm.colorbar": "Colour scale: blue = −max, white = 0, red = +max",
     "fm.inspect_header": "One channel up close",
@@ -971,7 +973,8 @@ ZH: dict[str, str] = {
     "fm.layers_empty": "有了数字之后，特征图会显示在这里。",
     "fm.layers_caption": "按数据流经的顺序列出每一层，并标出输出形状（通道 × 高 × 宽）。多个通道拼成一张图："
                          "通道 0 在左上角，逐行排列。白色为 0，红色为正，蓝色为负；ReLU 会把所有蓝色变成白色。"
-                         "将鼠标悬停在一张特征图上可看到它的通道编号和数值；在特征图下方选择一层和一个通道，即可查看每个数值。",
+                         "将鼠标悬停在一张特征图上，可看到它的通道、指针所在的行和列以及该处的数值；点击它"
+                         "（或在特征图下方选择一层和一个通道）即可查看每个精确数值。",
     "fm.global_scale": "全局色标：所有特征图{of}均为 ±{value:.2f}。",
     "fm.global_of": "（{name}）",
     "fm.n_layers": "**{name}**：{n} 层",
@@ -979,6 +982,8 @@ ZH: dict[str, str] = {
     "fm.tile_caption": "{c} 个通道，每行 {cols} 个 · {scale}",
     "fm.tile_caption_one": "1 个通道 · {scale}",
     "fm.tile_hover": "通道 {c} · 最小 {lo:.3g} · 最大 {hi:.3g} · 平均 {mean:.3g}",
+    "fm.tile_pixel": "第 {row} 行，第 {col} 列：≈ {value}（由颜色读出）",
+    "fm.tile_click": "点击：在下方查看此通道的精确数值",
     "fm.range": "颜色范围 ±{value:.3g}",
     "fm.colorbar": "色标：蓝色 = −最大值，白色 = 0，红色 = +最大值",
     "fm.inspect_header": "放大查看一个通道",

@@ -15,6 +15,7 @@ from ui.common import checkpoint_options, embedded_data, load_model
 from ui.feature_maps import (PIXELATED_CSS, colorbar_url, layer_group, layer_note, layer_title, show_spec,
                              tile_html, tile_url)
 from ui.i18n import lang, t, tf
+from ui.interact import feature_map_hover, take_pick
 from ui.sidebar import lecture_mode
 
 CANVAS_SIZE = 280          # 10 canvas pixels per MNIST pixel
@@ -24,6 +25,7 @@ IG_STEPS = 16
 SCALES = ["layer", "global"]
 MODES = ["draw", "digit"]
 CLASSES = ["any"] + [str(i) for i in range(10)]
+PICK_KEY = "fm_tile_pick"  # a click on a channel of the first model's layers, for the inspector
 
 ss = st.session_state
 ss.setdefault("fm_canvas_n", 0)        # bumped by "Clear": a new key gives an empty canvas
@@ -312,7 +314,8 @@ def cached_layer_html(path: str, mtime: float, input_key: str, scale: str, langu
         rng = t("fm.range", value=zmax)
         cap = t("fm.tile_caption", c=c, cols=v.cols, scale=rng) if c > 1 else t("fm.tile_caption_one", scale=rng)
         out[v.index] = tile_html(tile_url(v.tile, zmax), fm.channel_boxes(c, h, w, v.cols),
-                                 fm.channel_stats(v.values), _texts[v.index][0], cap, language)
+                                 fm.channel_stats(v.values), _texts[v.index][0], cap, language,
+                                 v.index, (h, w), zmax)
     return out
 
 
@@ -354,6 +357,13 @@ def show_inspector(info: CheckpointInfo, analysis: fm.Analysis, option: str) -> 
     i1, i2 = st.columns([3, 2], vertical_alignment="bottom")
     by_index = {v.index: v for v in spatial}
     texts = texts_of(info, analysis)
+    pick = take_pick(PICK_KEY)
+    if pick is not None and pick.get("layer") in by_index:     # a click on a channel in the layers above
+        picked = by_index[pick["layer"]]
+        st.session_state[f"fm_inspect_layer_{option}"] = picked.index
+        if picked.shape[0] > 1:
+            st.session_state[f"fm_inspect_ch_{option}_{picked.index}"] = min(max(int(pick.get("channel", 0)), 0),
+                                                                           picked.shape[0] - 1)
     layer_idx = i1.selectbox(t("fm.inspect_layer"), list(by_index), key=f"fm_inspect_layer_{option}",
                              format_func=lambda i: texts[i][0] if 0 <= i < len(texts) else str(i))
     v = by_index.get(layer_idx, spatial[0])
@@ -393,11 +403,12 @@ else:
     else:
         b2.caption(t("fm.colorbar"))
     if info_b is None:
-        show_layers(info_a, analysis_a, 3 if lecture else 4, "fm_layer_a")
+        with st.container(key="fm_layers_a"):
+            show_layers(info_a, analysis_a, 3 if lecture else 4, "fm_layer_a")
     else:
         analysis_b = run_b[2] if run_b else None
         left, right = st.columns(2, gap="large")
-        with left:
+        with left, st.container(key="fm_layers_a"):
             st.markdown(t("fm.n_layers", name=info_a.name, n=len(analysis_a.layers)))
             show_layers(info_a, analysis_a, 2, "fm_layer_a")
         with right:
@@ -407,4 +418,6 @@ else:
             else:
                 st.info(t("fm.no_maps", name=info_b.name))
     st.divider()
-    show_inspector(info_a, analysis_a, choice_a)
+    with st.container(key="fm_inspector"):
+        show_inspector(info_a, analysis_a, choice_a)
+    feature_map_hover(PICK_KEY)

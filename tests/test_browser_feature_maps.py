@@ -44,6 +44,47 @@ def read_prediction(page, timeout_ms: int = 120_000) -> str:
     return loc.inner_text().strip()[-1]
 
 
+def tooltip(span) -> str:
+    """A channel box's plain tooltip (the hover script moves it to ``data-stats`` once hovered)."""
+    return span.get_attribute("title") or span.get_attribute("data-stats") or ""
+
+
+def check_value_under_the_pointer_and_click(page) -> None:
+    """Hovering a channel shows the row, column and value under the pointer (read from the colour,
+    within one colour step of the exact value); clicking it opens that channel in the inspector, whose
+    heatmap holds the exact values."""
+    fig = page.locator("figure.cnnviz-tile").nth(3)
+    h, w, zmax = (int(fig.get_attribute("data-h")), int(fig.get_attribute("data-w")),
+                  float(fig.get_attribute("data-zmax")))
+    layer = int(fig.get_attribute("data-layer"))
+    channels = fig.locator("span[data-ch]").count()
+    ch = min(5, channels - 1)
+    span = fig.locator("span[data-ch]").nth(ch)
+    span.scroll_into_view_if_needed()
+    box = span.bounding_box()
+    r, c = h // 2, w // 3
+    x, y = box["x"] + (c + 0.5) * box["width"] / w, box["y"] + (r + 0.5) * box["height"] / h
+    page.mouse.move(x - 3, y - 3)
+    page.mouse.move(x, y)
+    tip = page.locator(".cnnviz-tip")
+    tip.wait_for(state="visible", timeout=10_000)
+    text = tip.inner_text()
+    assert text.startswith(f"channel {ch} · min "), text
+    m = re.search(rf"row {r}, col {c}: ≈ (\S+) \(read from the colour\)", text)
+    assert m, text
+    approx = float(m[1].replace("−", "-"))
+    assert "Click: this channel's exact values below" in text
+    page.mouse.click(x, y)
+    page.wait_for_function(
+        "([layer, ch]) => { const s = document.querySelector('.st-key-fm_inspector');"
+        " return !!s && s.innerText.includes(`Channel ${ch} of layer ${layer + 1}:`); }",
+        arg=[layer, ch], timeout=60_000)
+    exact = page.evaluate(
+        "([r, c]) => { const gd = document.querySelector('.st-key-fm_inspector .js-plotly-plot');"
+        " return gd._fullData[0].z[r][c]; }", [r, c])
+    assert abs(approx - exact) <= zmax / 127.5 + 0.06 * abs(exact) + 1e-6, (approx, exact, zmax)
+
+
 def check_hover_boxes(page) -> None:
     """Every tiled layer image carries one hover box per channel, inside the image, named by its
     tooltip; the one under the mouse is outlined (what a student sees before the tooltip shows)."""
@@ -52,16 +93,16 @@ def check_hover_boxes(page) -> None:
     for i in range(figs.count()):
         fig = figs.nth(i)
         channels = int(re.match(r"(\d+) channels?", fig.locator("figcaption").inner_text())[1])
-        spans = fig.locator("span[title]")
+        spans = fig.locator("span[data-ch]")
         assert spans.count() == channels
-        assert spans.first.get_attribute("title").startswith("channel 0 · min ")
+        assert tooltip(spans.first).startswith("channel 0 · min ")
         last = spans.nth(channels - 1)
-        assert last.get_attribute("title").startswith(f"channel {channels - 1} · min ")
+        assert tooltip(last).startswith(f"channel {channels - 1} · min ")
         img, box = fig.locator("img").bounding_box(), last.bounding_box()
         assert img["width"] > 50 and box["width"] > 2
         assert img["x"] - 1 <= box["x"] and box["x"] + box["width"] <= img["x"] + img["width"] + 1
         assert img["y"] - 1 <= box["y"] and box["y"] + box["height"] <= img["y"] + img["height"] + 1
-    target = figs.nth(3).locator("span[title]").nth(5)
+    target = figs.nth(3).locator("span[data-ch]").nth(5)
     target.scroll_into_view_if_needed()
     target.hover()
     page.wait_for_timeout(300)
@@ -96,6 +137,8 @@ def test_draw_one_and_seven(page, app_server):
         page.wait_for_timeout(1500)
         results[label] = read_prediction(page)
         check_hover_boxes(page)
+        if label == "7":
+            check_value_under_the_pointer_and_click(page)
         screenshot(page, f"feature_maps_drawn_{label}")
         page.get_by_role("button", name=re.compile("Clear")).click()
         page.get_by_text("The feature maps appear here").wait_for(timeout=120_000)

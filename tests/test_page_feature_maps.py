@@ -130,18 +130,23 @@ def png_of(url: str) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("RGB"))
 
 
-_TILE = re.compile(r'<figure class="cnnviz-tile"><div class="cnnviz-tile-box"><img src="([^"]+)" alt="([^"]*)">'
+_TILE = re.compile(r'<figure class="cnnviz-tile" data-layer="(\d+)" data-h="(\d+)" data-w="(\d+)" data-zmax="([^"]+)">'
+                   r'<div class="cnnviz-tile-box"><img src="([^"]+)" alt="([^"]*)">'
                    r'(.*?)</div><figcaption>(.*?)</figcaption></figure>', re.S)
 
 
 def tiles(at: AppTest) -> list[SimpleNamespace]:
-    """The tiled layer images the page sent (``st.html``): PNG URL, alt text, hover titles, caption."""
+    """The tiled layer images the page sent (``st.html``): layer index, one channel's height and width and
+    the colour range (for the hover script), PNG URL, alt text, hover titles and channel numbers, caption."""
     out = []
     for h in at.get("html"):
         m = _TILE.fullmatch(h.proto.body)
         if m:
-            titles = [html.unescape(x) for x in re.findall(r'title="([^"]*)"', m[3])]
-            out.append(SimpleNamespace(url=m[1], alt=html.unescape(m[2]), titles=titles, caption=html.unescape(m[4])))
+            titles = [html.unescape(x) for x in re.findall(r'title="([^"]*)"', m[7])]
+            channels = [int(x) for x in re.findall(r'<span data-ch="(\d+)"', m[7])]
+            out.append(SimpleNamespace(layer=int(m[1]), size=(int(m[2]), int(m[3])), zmax=float(m[4]), url=m[5],
+                                       alt=html.unescape(m[6]), titles=titles, channels=channels,
+                                       caption=html.unescape(m[8])))
     return out
 
 
@@ -183,6 +188,9 @@ def test_every_spatial_layer_is_one_image_with_the_right_colours(app, scale):
         assert f"{v.shape[0]} channels" in img.caption or v.shape[0] == 1
         assert f"colour range ±{zmax:.3g}" in img.caption
         assert img.alt.startswith(f"{v.index + 1}. {v.title}")
+        # what the hover script needs to name the row, column and value under the pointer
+        assert (img.layer, img.size, img.zmax) == (v.index, v.shape[1:], zmax)
+        assert img.channels == list(range(v.shape[0]))
         # hovering a channel's square names the channel and gives its values
         assert len(img.titles) == v.shape[0]
         for k in (0, v.shape[0] - 1):
@@ -222,6 +230,35 @@ def test_channel_inspector_shows_the_values_of_the_chosen_channel(app):
     app.selectbox(key="fm_model_a").set_value(model_option(app, "resnet")).run()
     assert not app.exception
     assert app.selectbox(key="fm_inspect_layer_shipped:resnet").value == 0
+
+
+def test_a_click_on_a_channel_opens_it_in_the_inspector(app):
+    """The hover script (ui.interact) sends {layer, channel} when a channel of the first model is clicked;
+    its callback stores that under PICK_KEY, and the next run sets the inspector to it."""
+    pick_key = "fm_tile_pick"
+    rgba = drawn(app, 3)
+    app.run()
+    ref = reference(rgba)
+    c3 = next(v for v in ref.layers if v.name == "c3")            # 16 channels
+    # the page mounts the script once (the canvas is a v2 component too)
+    assert [e.proto.component_name for e in app.get("bidi_component")].count("cnnviz_tile_hover") == 1
+    app.session_state[pick_key] = {"layer": c3.index, "channel": 9}
+    app.run()
+    assert not app.exception and not app.error
+    assert app.selectbox(key="fm_inspect_layer_shipped:lenet5").value == c3.index
+    assert app.slider(key=f"fm_inspect_ch_shipped:lenet5_{c3.index}").value == 9
+    heat = next(s for s in specs_of(app).values()
+                if s["data"][0].get("hovertemplate", "").startswith("channel "))["data"][0]
+    np.testing.assert_allclose(decode(heat["z"]), c3.values[9], rtol=1e-5, atol=1e-5)
+    assert pick_key not in app.session_state                       # used once
+    # a pick that no longer fits (another model's layer, a channel past the end) changes nothing or is clamped
+    app.session_state[pick_key] = {"layer": 999, "channel": 0}
+    app.run()
+    assert app.selectbox(key="fm_inspect_layer_shipped:lenet5").value == c3.index
+    app.session_state[pick_key] = {"layer": c3.index, "channel": 500}
+    app.run()
+    assert not app.exception
+    assert app.slider(key=f"fm_inspect_ch_shipped:lenet5_{c3.index}").value == 15
 
 
 @pytest.mark.skipif(not checkpoints.shipped_path("lenet5").is_file(), reason="no shipped LeNet-5")

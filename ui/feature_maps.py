@@ -176,16 +176,22 @@ class Html(str):
         return str(self)
 
 
-def tile_html(url: str, boxes: np.ndarray, stats: np.ndarray, alt: str, caption: str, language: str) -> str:
+def tile_html(url: str, boxes: np.ndarray, stats: np.ndarray, alt: str, caption: str, language: str,
+              layer: int = 0, size: tuple[int, int] = (1, 1), zmax: float = 1.0) -> str:
     """A tiled layer image with one hover box per channel (its number, min, max and mean as a tooltip),
-    placed in percent of the image (:func:`cnnviz.featuremaps.channel_boxes`) so they follow any width."""
+    placed in percent of the image (:func:`cnnviz.featuremaps.channel_boxes`) so they follow any width.
+
+    The figure carries the layer's index, one channel's ``size`` (height, width) and the colour range
+    ``zmax`` for :func:`ui.interact.feature_map_hover` (the row, column and value under the pointer)."""
     hover = html.escape(i18n.template("fm.tile_hover", language))     # the numbers need no escaping
     spans = "".join(
-        f'<span style="left:{b[0]:.3f}%;top:{b[1]:.3f}%;width:{b[2]:.3f}%;height:{b[3]:.3f}%" '
+        f'<span data-ch="{c}" style="left:{b[0]:.3f}%;top:{b[1]:.3f}%;width:{b[2]:.3f}%;height:{b[3]:.3f}%" '
         f'title="{hover.format(c=c, lo=v[0], hi=v[1], mean=v[2])}"></span>'
         for c, (b, v) in enumerate(zip(boxes.tolist(), stats.tolist())))
-    return Html(f'<figure class="cnnviz-tile"><div class="cnnviz-tile-box"><img src="{url}" alt="{html.escape(alt)}">'
-            f'{spans}</div><figcaption>{html.escape(caption)}</figcaption></figure>')
+    return Html(f'<figure class="cnnviz-tile" data-layer="{int(layer)}" data-h="{int(size[0])}" '
+                f'data-w="{int(size[1])}" data-zmax="{float(zmax)!r}"><div class="cnnviz-tile-box">'
+                f'<img src="{url}" alt="{html.escape(alt)}">{spans}</div>'
+                f'<figcaption>{html.escape(caption)}</figcaption></figure>')
 
 
 def upscale(rgb: np.ndarray, factor: int) -> np.ndarray:
