@@ -226,8 +226,9 @@ EN: dict[str, str] = {
     "kern.output_wh": "Output (width × height)",
     "kern.formula_line": "width: `{width}` · height: `{height}`",
     "kern.inspector": "🔬 Pixel inspector",
-    "kern.inspector_caption": "Pick an output pixel: its input window (outlined in red on the input), the kernel, "
-                              "the element-wise products and their sum. The sum is the output pixel.",
+    "kern.inspector_caption": "Click a pixel in either picture above, or pick an output pixel with the sliders: its "
+                              "input window (outlined in red on the input), the kernel, the element-wise products "
+                              "and their sum. The sum is the output pixel.",
     "kern.out_row": "Output row",
     "kern.out_col": "Output column",
     "kern.single_row": "{label}: 0 (the output has a single row)",
@@ -807,8 +808,8 @@ ZH: dict[str, str] = {
     "kern.output_wh": "输出（宽 × 高）",
     "kern.formula_line": "宽：`{width}` · 高：`{height}`",
     "kern.inspector": "🔬 像素检查器",
-    "kern.inspector_caption": "选择一个输出像素：查看它对应的输入窗口（在输入图上用红框标出）、卷积核、"
-                              "逐元素乘积以及它们的和。这个和就是该输出像素的值。",
+    "kern.inspector_caption": "点击上方任一张图中的像素，或用滑块选择一个输出像素：查看它对应的输入窗口"
+                              "（在输入图上用红框标出）、卷积核、逐元素乘积以及它们的和。这个和就是该输出像素的值。",
     "kern.out_row": "输出行",
     "kern.out_col": "输出列",
     "kern.single_row": "{label}：0（输出只有一行）",

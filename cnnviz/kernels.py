@@ -608,6 +608,22 @@ def inspect_pixel(result: ConvResult, row: int, col: int, channel: int = 0) -> I
                       float(result.output[row, col, channel]), result.combine)
 
 
+def output_pixel_near(row: float, col: float, kernel_shape: tuple[int, int], params: ConvParams,
+                      out_size: tuple[int, int]) -> tuple[int, int]:
+    """The output pixel whose input window is centred nearest to input position ``(row, col)``.
+
+    Output row ``r`` reads input rows ``r·S − P + D·i`` (``i = 0 … kh−1``), centred on
+    ``r·S − P + D·(kh−1)/2``; the nearest centre is that equation solved for ``r`` and rounded (ties to
+    the lower row), clamped to the output.  What a click on the input picture selects."""
+    def nearest(x: float, k: int, n: int) -> int:
+        r = math.ceil((x + params.padding - params.dilation * (k - 1) / 2) / params.stride - 0.5)
+        return min(max(r, 0), n - 1)
+
+    if not all(math.isfinite(v) for v in (row, col)) or min(out_size) < 1:
+        raise KernelError("No output pixel to pick.")
+    return nearest(row, kernel_shape[0], out_size[0]), nearest(col, kernel_shape[1], out_size[1])
+
+
 # ----------------------------------------------------------------------------- learned kernels
 
 def first_conv(model: torch.nn.Module) -> tuple[str, torch.nn.Conv2d]:

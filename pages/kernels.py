@@ -10,10 +10,12 @@ from cnnviz import checkpoints, figures, kernels
 from ui.common import checkpoint_options, load_model
 from ui.i18n import retitle, t, tf
 from ui.image_source import describe, pick_image
+from ui.interact import picture_click, take_pick
 from ui.sidebar import lecture_mode, styled
 
 CUSTOM = "custom"
 DISPLAY_SIDE = 900
+PICK_KEY = "kernels_picture_pick"   # a click on the input or output picture, for the pixel inspector
 lecture = lecture_mode()    # lecture mode: bigger figures, no dilation or padding mode
 
 
@@ -176,6 +178,26 @@ def _position(col, label: str, n: int, key: str, single: str) -> int:
     return int(col.slider(label, 0, n - 1, key=key))
 
 
+def _apply_pick(pick: dict | None) -> None:
+    """Move the inspector to a clicked pixel: an output pixel as it is, an input pixel to the output pixel
+    whose window is centred nearest to it."""
+    if pick is None:
+        return
+    try:
+        x, y = float(pick["x"]), float(pick["y"])
+        if pick.get("which") == "kout":
+            r, c = min(max(round(y), 0), oh - 1), min(max(round(x), 0), ow - 1)
+        else:
+            r, c = kernels.output_pixel_near(y, x, (kh, kw), params, (oh, ow))
+    except (KeyError, TypeError, ValueError, OverflowError, kernels.KernelError):
+        return                                   # not a position: the inspector stays where it was
+    if oh > 1:
+        st.session_state["kernels_insp_row"] = r
+    if ow > 1:
+        st.session_state["kernels_insp_col"] = c
+
+
+_apply_pick(take_pick(PICK_KEY))
 row = _position(i1, t("kern.out_row"), oh, "kernels_insp_row", "kern.single_row")
 col_ = _position(i2, t("kern.out_col"), ow, "kernels_insp_col", "kern.single_col")
 channel = 0
@@ -213,6 +235,7 @@ with col_out:
         out_disp.image, t("kern.fig_output", w=ow, h=oh, scaling=t(f"scaling_title.{scaling}")),
         out_disp.factor, _height(oh, ow), orect), False), key="kout", config={"displayModeBar": False})
     st.caption(legend(out_disp) + (t("kern.legend_smaller", factor=out_disp.factor) if out_disp.factor > 1 else ""))
+picture_click(["kin", "kout"], PICK_KEY)         # a click on either picture moves the inspector (next run)
 
 # inspector figures
 for k_idx, (k, prod, s) in enumerate(zip(ins.kernels, ins.products, ins.sums)):

@@ -96,6 +96,54 @@ def test_kernels_upload_shows_output(page, app_server, tmp_path):
     screenshot(page, "kernels_uploaded")
 
 
+_PIXEL_AT = """([key, row, col]) => {
+  const gd = document.querySelector(`[class*="st-key-${key}"] .js-plotly-plot`);
+  const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, r = gd.getBoundingClientRect();
+  return {x: r.left + xa._offset + xa.c2p(col), y: r.top + ya._offset + ya.c2p(row)};
+}"""
+
+
+def click_pixel(page, key: str, row: int, col: int) -> tuple[float, float]:
+    """Click image pixel (row, col) of the plotly picture keyed ``key`` (its axes are in image pixels);
+    returns the point plotly reports for the click (the mouse moves in whole CSS pixels, so on a picture
+    shown smaller than its pixels it may be a neighbour)."""
+    chart = page.locator(f"[class*='st-key-{key}'] .js-plotly-plot")
+    chart.evaluate("e => e.scrollIntoView({block: 'center'})")
+    page.wait_for_timeout(300)
+    chart.evaluate("gd => { window.__clicked = null; gd.on('plotly_click', e => {"
+                   " window.__clicked = [e.points[0].y, e.points[0].x]; }); }")
+    pos = page.evaluate(_PIXEL_AT, [key, row, col])
+    page.mouse.move(pos["x"] - 4, pos["y"] - 4)
+    page.mouse.move(pos["x"], pos["y"])
+    page.wait_for_timeout(300)                  # plotly finds the point under the mouse (hover), then the click
+    page.mouse.click(pos["x"], pos["y"])
+    page.wait_for_function("() => window.__clicked !== null", timeout=10_000)
+    y, x = page.evaluate("() => window.__clicked")
+    assert abs(y - row) <= 1 and abs(x - col) <= 1, (y, x, row, col)
+    return y, x
+
+
+def test_kernels_click_on_a_picture_moves_the_inspector(page, app_server):
+    """chelsea (451×300), 3×3, stride 1, no padding: clicking an output pixel inspects it; clicking an input
+    pixel inspects the output pixel whose window is centred there (one row and column up and left)."""
+    from cnnviz import kernels
+
+    open_page(page, app_server, "kernels")
+    page.locator("[class*='st-key-kout'] .js-plotly-plot").wait_for()
+    done = ("(t) => [...document.querySelectorAll('[data-testid=\"stAlertContentSuccess\"]')]"
+            ".some(e => e.innerText.includes(t))")
+    y, x = click_pixel(page, "kout", 100, 300)
+    page.wait_for_function(done, arg=f"output pixel (row {round(y)}, column {round(x)})", timeout=60_000)
+    wait_idle(page)
+    y, x = click_pixel(page, "kin", 50, 60)
+    r, c = kernels.output_pixel_near(y, x, (3, 3), kernels.ConvParams(), (298, 449))
+    assert (r, c) == (round(y) - 1, round(x) - 1)
+    page.wait_for_function(done, arg=f"output pixel (row {r}, column {c})", timeout=60_000)
+    wait_idle(page)
+    assert_no_errors(page, app_server, "kernels page after clicking the pictures")
+    screenshot(page, "kernels_clicked")
+
+
 # ----------------------------------------------------------------------------- training: start, watch, stop
 
 def test_training_start_chart_updates_then_stop(page, app_server):

@@ -298,6 +298,37 @@ def test_inspector_marks_padding():
     assert (ins.window[ins.in_padding] == 0).all()
 
 
+@settings(max_examples=150, deadline=None)
+@given(size=st.integers(1, 40), k=st.integers(1, 5), s=st.integers(1, 4), p=st.integers(0, 3), d=st.integers(1, 3),
+       x=st.floats(-5, 45), data=st.data())
+def test_a_click_on_the_input_picks_the_output_pixel_centred_nearest(size, k, s, p, d, x, data):
+    """Against brute force: the inspector windows (from inspect_pixel) of every output pixel, and the one
+    whose centre is nearest to the clicked input position (ties: the lower index)."""
+    params = ConvParams(stride=s, padding=p, dilation=d)
+    n = kernels.output_size(size, k, p, s, d)
+    assume(n >= 1)
+    width = data.draw(st.integers(1, 12))
+    img = np.arange(size * width, dtype=np.float32).reshape(size, width)
+    result = kernels.apply_kernels(img, np.ones((k, 1), np.float32) / k, params)
+    assert result.out_size[0] == n
+    centres = [kernels.inspect_pixel(result, r, 0).rows.mean() for r in range(n)]
+    want = min(range(n), key=lambda r: (abs(centres[r] - x), r))
+    got, col = kernels.output_pixel_near(x, 0.0, (k, 1), params, result.out_size)
+    assert got == want or math.isclose(abs(centres[got] - x), abs(centres[want] - x), abs_tol=1e-9)
+    assert 0 <= col < result.out_size[1]
+    # a click on an output pixel's window centre (a whole pixel when D·(k−1) is even) picks that pixel
+    for r in range(n):
+        if (d * (k - 1)) % 2 == 0:
+            assert kernels.output_pixel_near(centres[r], 0, (k, 1), params, result.out_size)[0] == r
+
+
+def test_pick_needs_a_position_and_an_output():
+    with pytest.raises(KernelError):
+        kernels.output_pixel_near(float("nan"), 0, (3, 3), ConvParams(), (5, 5))
+    with pytest.raises(KernelError):
+        kernels.output_pixel_near(1, 1, (3, 3), ConvParams(), (0, 5))
+
+
 # ----------------------------------------------------------------------------- learned kernels
 
 @pytest.fixture(scope="module")

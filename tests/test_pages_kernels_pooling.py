@@ -17,6 +17,9 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from cnnviz import kernels
+from cnnviz.kernels import ConvParams
+
 TIMEOUT = 90
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -89,6 +92,38 @@ def test_kernels_default_and_inspector(kernels_page):
     assert any("exactly the sum" in s.value for s in at.success)
     text = " ".join(m.value for m in at.markdown)
     assert "= 449" in text and "= 298" in text          # chelsea 451×300, 3×3, no padding
+
+
+def test_a_click_on_a_picture_moves_the_pixel_inspector(kernels_page):
+    """The click script (ui.interact.picture_click) sends {which, x, y} in image pixels; its callback stores
+    that under the page's pick key, and the next run moves the inspector's sliders there."""
+    at = kernels_page
+    pick_key = "kernels_picture_pick"
+    assert [e.proto.component_name for e in at.get("bidi_component")] == ["cnnviz_picture_click"]
+    at.number_input(key="kernels_stride").set_value(2)
+    at.number_input(key="kernels_padding").set_value(1).run()
+    params = ConvParams(stride=2, padding=1)
+    oh, ow = kernels.output_size(300, 3, 1, 2), kernels.output_size(451, 3, 1, 2)   # chelsea, 451×300
+    # the output picture: its own pixels
+    at.session_state[pick_key] = {"which": "kout", "x": 40.2, "y": 17.8}
+    at.run()
+    no_exception(at)
+    assert (at.slider(key="kernels_insp_row").value, at.slider(key="kernels_insp_col").value) == (18, 40)
+    assert pick_key not in at.session_state
+    assert any("(row 18, column 40)" in s.value for s in at.success), [s.value for s in at.success]
+    # the input picture: the output pixel whose window is centred nearest
+    at.session_state[pick_key] = {"which": "kin", "x": 200.4, "y": 100.6}
+    at.run()
+    want = kernels.output_pixel_near(100.6, 200.4, (3, 3), params, (oh, ow))
+    assert (at.slider(key="kernels_insp_row").value, at.slider(key="kernels_insp_col").value) == want == (50, 100)
+    # off the picture or not a position: clamped, or nothing moves
+    at.session_state[pick_key] = {"which": "kout", "x": 1e9, "y": -5}
+    at.run()
+    assert (at.slider(key="kernels_insp_row").value, at.slider(key="kernels_insp_col").value) == (0, ow - 1)
+    at.session_state[pick_key] = {"which": "kin", "x": "left", "y": None}
+    at.run()
+    no_exception(at)
+    assert (at.slider(key="kernels_insp_row").value, at.slider(key="kernels_insp_col").value) == (0, ow - 1)
 
 
 @pytest.mark.parametrize("preset", ["sobel_x", "sobel_magnitude", "laplacian", "gaussian5", "emboss"])
