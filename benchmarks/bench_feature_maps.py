@@ -239,8 +239,9 @@ def main() -> None:
     ap.add_argument("--skip-page", action="store_true")
     ap.add_argument("--profile", metavar="ARCH", help="cProfile the page reruns with this model")
     args = ap.parse_args()
-    bench_analysis(args.archs.split(","), args.runs)
-    if not args.skip_page:
+    if args.runs > 0:
+        bench_analysis(args.archs.split(","), args.runs)
+    if not args.skip_page and args.page_runs > 0:
         bench_page(args.page_archs.split(","), args.page_runs, args.profile)
 
 
