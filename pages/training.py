@@ -165,7 +165,11 @@ def live_view(job_id: str) -> None:
         seen.add(job_id)
     elif job_id in seen:  # it just finished: rerun the page to show the evaluation and stop polling
         seen.discard(job_id)
-        st.rerun(scope="app")
+        # ... unless this page run already started with it finished (then it shows the evaluation below,
+        # and a rerun would drop what the user just did in this run, e.g. a click on "Save checkpoint")
+        snapshot = by_id.get(job_id)
+        if snapshot is None or snapshot.active:
+            st.rerun(scope="app")
     c = job.config
     head, button = st.columns([5, 1], vertical_alignment="center")
     ds_name = job.dataset or c.dataset
