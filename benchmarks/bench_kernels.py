@@ -25,6 +25,7 @@ from cnnviz import kernels  # noqa: E402
 
 
 def median_ms(fn, repeat: int) -> float:
+    time.sleep(0.2)   # the other library's worker threads go idle first
     fn()  # warm-up (allocations, oneDNN primitive creation)
     times = []
     for _ in range(repeat):

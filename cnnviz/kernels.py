@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import math as _math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -276,10 +277,13 @@ def check_params(height: int, width: int, kernel_shape: tuple[int, int], params:
     return (output_size(height, kh, p, s, d), output_size(width, kw, p, s, d))
 
 
+# The pages' cached images are read-only arrays: torch shares them as they are (nothing here writes to an
+# input; copying one would cost as much as the convolution), and its warning about that is silenced.
+warnings.filterwarnings("ignore", message="The given NumPy array is not writable", category=UserWarning)
+
+
 def _as_nchw_channels_last(x: np.ndarray) -> torch.Tensor:
-    """``H×W×C`` array → ``1×C×H×W`` tensor sharing memory, in channels_last layout (fast conv2d)."""
-    if not x.flags.writeable:          # torch wants writable memory (it never writes to the input)
-        x = x.copy()
+    """``H×W×C`` array → ``1×C×H×W`` tensor sharing memory (read-only too), channels_last (fast conv2d)."""
     return torch.from_numpy(x).unsqueeze(0).permute(0, 3, 1, 2)
 
 

@@ -152,6 +152,22 @@ def test_gradient_magnitude():
     np.testing.assert_allclose(r.output[..., 0], np.hypot(gx, gy), atol=1e-5)
 
 
+@pytest.mark.filterwarnings("ignore:The given NumPy array is not writable")   # cnnviz.kernels silences it;
+@pytest.mark.parametrize("color", ["gray", "rgb"])                          # pytest resets filters per test
+def test_read_only_images_are_convolved_in_place(color):
+    """The pages cache their images read-only; the convolution reads them without a copy and without
+    changing them, and gives what it gives on a writable copy."""
+    img = IMG255.copy()
+    img.setflags(write=False)
+    t = kernels._as_nchw_channels_last(img)
+    assert t.data_ptr() == img.ctypes.data                   # shared, not copied
+    params = ConvParams(stride=2, padding=1, color=color)
+    for key in ("sobel_x", "sobel_magnitude", "gaussian5"):
+        got = kernels.apply_preset(img, key, params).output
+        np.testing.assert_array_equal(got, kernels.apply_preset(IMG255.copy(), key, params).output)
+    np.testing.assert_array_equal(img, IMG255)
+
+
 def test_conv_input_is_channels_last():
     t = kernels._as_nchw_channels_last(np.ascontiguousarray(IMG255))
     assert t.shape == (1, 3, 29, 33)
