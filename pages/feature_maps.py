@@ -357,13 +357,16 @@ def show_inspector(info: CheckpointInfo, analysis: fm.Analysis, option: str) -> 
     i1, i2 = st.columns([3, 2], vertical_alignment="bottom")
     by_index = {v.index: v for v in spatial}
     texts = texts_of(info, analysis)
-    pick = take_pick(PICK_KEY)
-    if pick is not None and pick.get("layer") in by_index:     # a click on a channel in the layers above
-        picked = by_index[pick["layer"]]
+    pick = take_pick(PICK_KEY)                  # a click on a channel in the layers above
+    try:
+        layer, ch = (int(pick["layer"]), int(pick.get("channel", 0))) if pick is not None else (None, 0)
+    except (KeyError, TypeError, ValueError, OverflowError):
+        layer, ch = None, 0                     # not a pick: the inspector stays where it was
+    if layer in by_index:                       # (a stale pick, e.g. from another model, is ignored)
+        picked = by_index[layer]
         st.session_state[f"fm_inspect_layer_{option}"] = picked.index
         if picked.shape[0] > 1:
-            st.session_state[f"fm_inspect_ch_{option}_{picked.index}"] = min(max(int(pick.get("channel", 0)), 0),
-                                                                           picked.shape[0] - 1)
+            st.session_state[f"fm_inspect_ch_{option}_{picked.index}"] = min(max(ch, 0), picked.shape[0] - 1)
     layer_idx = i1.selectbox(t("fm.inspect_layer"), list(by_index), key=f"fm_inspect_layer_{option}",
                              format_func=lambda i: texts[i][0] if 0 <= i < len(texts) else str(i))
     v = by_index.get(layer_idx, spatial[0])

@@ -259,6 +259,11 @@ def test_a_click_on_a_channel_opens_it_in_the_inspector(app):
     app.run()
     assert not app.exception
     assert app.slider(key=f"fm_inspect_ch_shipped:lenet5_{c3.index}").value == 15
+    for bad in ({"layer": [1]}, {"layer": "x"}, {"channel": 3}, {"layer": c3.index, "channel": None}):
+        app.session_state[pick_key] = bad
+        app.run()
+        assert not app.exception, bad
+        assert app.slider(key=f"fm_inspect_ch_shipped:lenet5_{c3.index}").value == 15
 
 
 @pytest.mark.skipif(not checkpoints.shipped_path("lenet5").is_file(), reason="no shipped LeNet-5")
