@@ -47,13 +47,49 @@ class ImageLoadError(ValueError):
     """The bytes cannot be used as an image; the message says why, for the user."""
 
 
+def rgbx(rgb: np.ndarray) -> np.ndarray:
+    """An ``H×W×3`` float32 copy of ``rgb`` stored four floats a pixel ("RGBX", the fourth is 0): a view of
+    an ``H×W×4`` array (:func:`rgbx_base`).  :func:`cnnviz.kernels.correlate` convolves such an image as
+    four channels, which oneDNN's depthwise ``conv2d`` runs ~1.4× faster than three (a pixel fills half an
+    AVX2 register instead of 3/8 of one; ``benchmarks/bench_kernels.py``).  Costs a third more memory."""
+    import torch
+
+    a = np.asarray(rgb)
+    if a.ndim != 3 or a.shape[2] != 3:
+        raise ValueError(f"rgbx needs an H×W×3 array, not {a.shape}")
+    buf = np.zeros(a.shape[:2] + (4,), np.float32)
+    torch.from_numpy(buf)[..., :3].copy_(torch.from_numpy(np.asarray(a, dtype=np.float32)))  # ~4× numpy's copy
+    return buf[..., :3]
+
+
+def rgbx_base(x: np.ndarray) -> np.ndarray | None:
+    """The ``H×W×4`` float32 array that an ``H×W×3`` view made by :func:`rgbx` lies in (its first three
+    channels, the whole of it), or None when ``x`` is not such a view."""
+    if not isinstance(x, np.ndarray) or x.ndim != 3 or x.shape[2] != 3 or x.dtype != np.float32:
+        return None
+    h, w, _ = x.shape
+    if x.strides != (16 * w, 16, 4):
+        return None
+    b = x.base
+    while isinstance(b, np.ndarray):
+        if (b.shape == (h, w, 4) and b.dtype == np.float32 and b.flags.c_contiguous
+                and b.ctypes.data == x.ctypes.data):
+            return b
+        b = b.base
+    return None
+
+
 @dataclass
 class LoadedImage:
-    pixels: np.ndarray            # float32, 0–255, H×W (L) or H×W×3 (RGB)
+    pixels: np.ndarray            # float32, 0–255, H×W (L) or H×W×3 (RGB, stored as RGBX: see rgbx)
     name: str = "image"
     source_format: str = ""       # PNG, JPEG, ... ("sample" for the bundled photos)
     original_mode: str = ""       # the Pillow mode before conversion
     notes: list[str] = field(default_factory=list)   # what the loader did, in words
+
+    def __post_init__(self) -> None:
+        if self.pixels.ndim == 3 and rgbx_base(self.pixels) is None:
+            self.pixels = rgbx(self.pixels)
 
     @property
     def mode(self) -> str:

@@ -17,6 +17,12 @@ from streamlit.web import cli
 ROOT = Path(__file__).resolve().parents[1]
 
 if __name__ == "__main__":
+    # glibc's malloc keeps image-sized blocks for reuse (cnnviz.runtime: fresh memory is slow to fault in
+    # here); glibc reads this at process start, so this restarts the launcher once with it set
+    sys.path.insert(0, str(ROOT))
+    from cnnviz.runtime import reexec_with_malloc_tunables
+
+    reexec_with_malloc_tunables()
     # One torch thread per page run (``CNNVIZ_SERVER_THREADS``, default 1): a lecture hall's sessions
     # already run in parallel, and every script thread that runs a torch op with two threads brings its
     # own OpenMP team, so 20 sessions meant 40 busy threads on 2 cores (benchmarks/LOAD_RESULTS.md).

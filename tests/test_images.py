@@ -197,6 +197,29 @@ def test_samples(key):
     assert img.mode == ("L" if key in ("camera", "coins") else "RGB")
 
 
+def test_rgb_images_are_stored_as_rgbx_views():
+    """Loaded colour images keep 4 floats a pixel (for the convolution), and are still plain H×W×3 arrays."""
+    png = encode(Image.fromarray(RGB, "RGB"), "PNG")
+    for img in (images.load_sample("chelsea"), load_image(png, "rgb.png")):
+        x = img.pixels
+        base = images.rgbx_base(x)
+        assert x.shape[2] == 3 and base is not None
+        assert base.shape == x.shape[:2] + (4,) and (base[..., 3] == 0).all()
+        assert np.shares_memory(base, x) and np.array_equal(base[..., :3], x)
+    np.testing.assert_array_equal(load_image(png, "rgb.png").pixels, RGB.astype(np.float32))
+    # made by hand, and what is not such a view
+    plain = RNG.random((5, 7, 3)).astype(np.float32)
+    v = images.rgbx(plain)
+    assert np.array_equal(v, plain) and images.rgbx_base(v) is not None
+    assert images.rgbx_base(plain) is None                  # contiguous H×W×3
+    assert images.rgbx_base(v[1:]) is None                  # a crop: not the whole buffer
+    assert images.rgbx_base(np.zeros((5, 7, 4), np.float32)[..., 1:]) is None   # not the first three channels
+    assert images.rgbx_base(v.astype(np.float64)) is None
+    with pytest.raises(ValueError):
+        images.rgbx(np.zeros((4, 4), np.float32))
+    assert images.LoadedImage(RNG.random((4, 4)).astype(np.float32)).pixels.ndim == 2
+
+
 def test_unknown_sample():
     with pytest.raises(ImageLoadError):
         images.load_sample("nope")

@@ -89,6 +89,46 @@ def test_random_kernels_match_scipy(k, s, p, d, mode, seed):
 
 
 @FAST
+@given(k=st.sampled_from([1, 2, 3, 4, 5]), s=st.integers(1, 4), p=st.integers(0, 4), d=st.integers(1, 3),
+       mode=st.sampled_from(kernels.PADDING_MODES), seed=st.integers(0, 2**16), tuned=st.booleans())
+def test_rgbx_images_match_scipy_per_channel(k, s, p, d, mode, seed, tuned):
+    """A colour image stored as RGBX (what the loader makes) is convolved as four channels; each of the
+    three it returns must be the plain correlation of that channel, for one kernel and for the gradient
+    magnitude, whether or not the process runs with the tuned allocator (which decides the path)."""
+    from cnnviz import images
+
+    rng = np.random.default_rng(seed)
+    weights = rng.normal(size=(k, k)).astype(np.float32)
+    params = ConvParams(s, p, mode, d, "rgb")
+    rgb = rng.random((23, 19, 3)).astype(np.float32)
+    x = images.rgbx(rgb)
+    x.setflags(write=False)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(kernels, "malloc_tuned", lambda: tuned)
+        got = kernels.apply_kernels(x, weights, params).output
+        mag = kernels.apply_kernels(x, np.stack([weights, weights.T]), params, "magnitude").output
+    assert got.shape[2] == 3 and mag.shape == got.shape
+    for c in range(3):
+        np.testing.assert_allclose(got[..., c], reference(rgb[..., c], weights, params), atol=1e-5, rtol=0)
+    ref = np.hypot(reference(rgb[..., 1], weights, params), reference(rgb[..., 1], weights.T, params))
+    np.testing.assert_allclose(mag[..., 1], ref, atol=1e-4, rtol=1e-5)
+    np.testing.assert_array_equal(x, rgb)                    # the input is untouched
+
+
+def test_malloc_tunables_are_merged_once(monkeypatch):
+    from cnnviz import runtime
+
+    env = runtime.tuned_environ({"GLIBC_TUNABLES": "glibc.malloc.arena_max=4:glibc.cpu.x=1", "PATH": "/bin"})
+    items = dict(i.split("=") for i in env["GLIBC_TUNABLES"].split(":"))
+    assert items["glibc.malloc.arena_max"] == "4" and items["glibc.cpu.x"] == "1"    # what was set wins
+    assert items["glibc.malloc.mmap_threshold"] == str(256 << 20) and env["PATH"] == "/bin"
+    assert runtime.tuned_environ(env) is None                                      # never twice
+    assert runtime.tuned_environ({"CNNVIZ_MALLOC_TUNE": "0"}) is None
+    monkeypatch.setattr(runtime.sys, "platform", "darwin")
+    assert runtime.tuned_environ({}) is None
+
+
+@FAST
 @given(h=st.integers(1, 300), w=st.integers(1, 30), kh=st.integers(1, 5), kw=st.integers(1, 5),
        s=st.integers(1, 4), p=st.integers(0, 3), d=st.integers(1, 3),
        mode=st.sampled_from(kernels.PADDING_MODES), seed=st.integers(0, 2**16))
