@@ -5,6 +5,13 @@ BORDER_CONSTANT), so they compute the same numbers; the script checks that first
 Sobel x on RGB (the issue's target: ratio ≤ 1.5), Sobel x on grayscale, and the RGB gradient
 magnitude (OpenCV: two filter2D and cv2.magnitude).  Prints median times and cnnviz / OpenCV.
 
+Each side gets the image in its best layout and runs as the app runs it: cnnviz gets colour images as
+the app's loader stores them (RGBX, four floats a pixel: ``cnnviz.images.rgbx``) and the script restarts
+itself with glibc's malloc tuned as ``scripts/serve.py`` starts the server (``cnnviz.runtime``;
+``--untuned-malloc`` keeps glibc's defaults, for both libraries).  OpenCV is timed on ``H×W×3`` and
+``H×W×4`` and the faster is the reference.  Each timing starts after a short pause, so the other
+library's worker threads have gone idle.
+
     pip install -r benchmarks/requirements.txt
     python benchmarks/bench_kernels.py [--repeat 30] [--threads 1] [--untuned-malloc]
 """
