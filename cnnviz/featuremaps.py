@@ -1,13 +1,13 @@
 """What the network sees: every layer's output for one input, ready to plot, plus filters and attribution.
 
 :func:`analyze_canvas` is the function the feature-map page calls: canvas RGBA array -> the MNIST-style
-28x28 input (:mod:`cnnviz.drawing`) -> prediction and every layer's output, in forward order, captured
-with forward hooks on a twin of the model that shares its tensors (see :class:`_Plan`).  Feature maps
+28x28 input (:mod:`cnnviz.drawing`) -> prediction and every layer's output, in forward order, recorded
+on a twin of the model that shares its tensors (see :class:`_Plan`).  Feature maps
 with many channels are laid out as one tiled image (:func:`tile_maps`) together with a channel-index
 map, so a plot can show the channel under the mouse.
 
-Cached models are shared between the users of a server, so nothing here changes a model: the hooks
-sit on the twin and record only during one forward pass, under a per-model lock (:func:`model_lock`)
+Cached models are shared between the users of a server, so nothing here changes a model: the
+recorders sit on the twin and record only during one forward pass, under a per-model lock (:func:`model_lock`)
 so that two sessions never see each other's activations, gradients are taken with respect to the
 input only, and a model found in training mode is copied before it is put in eval mode.
 """
@@ -337,14 +337,18 @@ def _mark_logits(out: list[LayerView]) -> None:
 
 @dataclass
 class _Plan:
-    """What :func:`analyze` hooks in one model, worked out once per model object: the leaves worth
+    """What :func:`analyze` records in one model, worked out once per model object: the leaves worth
     showing (name, module, kind, title), their groups and notes (per output shape), and a twin of the
-    model that carries the hooks.
+    model that records them.
 
-    The twin is a second set of module objects around the *same* parameter and buffer tensors, with a
-    forward hook on each leaf worth showing, registered once.  The model itself never gets a hook, and
-    registering and removing ~40 hooks around every forward pass (~0.4 ms for DenseNet) is saved.  The
-    hooks record only while :func:`_capture` holds the model's lock and has set ``sink``.
+    The twin is a second set of module objects around the *same* parameter and buffer tensors, in which
+    each leaf worth showing has its ``forward`` wrapped, once, by a recorder of its output.  The model
+    itself is never touched, and registering and removing ~40 hooks around every forward pass (~0.4 ms
+    for DenseNet) is saved.  A wrapper rather than a forward hook: a module with a hook takes
+    ``nn.Module``'s slow call path, ~0.5-1 ms more for DenseNet's 36 leaves (what ``torch.nn`` does for
+    a hook, apart from calling it, nothing here needs).  The recorders record only while
+    :func:`_capture` holds the model's lock and has set ``sink``.  (:func:`cnnviz.activations.capture`,
+    the general tool, uses forward hooks; the tests check the two agree.)
     """
 
     leaves: list[tuple[str, nn.Module, str, str]]
@@ -378,25 +382,27 @@ def _plan(model: nn.Module) -> _Plan:
         inplace = any(getattr(m, "inplace", False) for m in twin.modules())
         twin_modules = dict(twin.named_modules())
         plan = _Plan(leaves, twin_modules, _groups(twin), inplace, twin)
-        ref = weakref.ref(plan)                  # the hooks must not keep the plan (and the twin) alive
+        ref = weakref.ref(plan)                  # the recorders must not keep the plan (and the twin) alive
 
-        def make_hook(i: int):
-            def hook(_m, _inp, out):
+        def make_recorder(i: int, forward):
+            def recorded(*args, **kwargs):
+                out = forward(*args, **kwargs)
                 p = ref()
-                if p is None or p.sink is None or not isinstance(out, torch.Tensor):
-                    return
-                copy_it = p.copy or out.device.type != "cpu"     # in place, or on a GPU: a CPU copy
-                p.sink.append((i, out.detach().to("cpu", copy=True) if copy_it else out))
-            return hook
+                if p is not None and p.sink is not None and isinstance(out, torch.Tensor):
+                    copy_it = p.copy or out.device.type != "cpu"     # in place, or on a GPU: a CPU copy
+                    p.sink.append((i, out.detach().to("cpu", copy=True) if copy_it else out))
+                return out
+            return recorded
 
         for i, (name, _, _, _) in enumerate(leaves):
-            twin_modules[name].register_forward_hook(make_hook(i))
+            mod = twin_modules[name]
+            mod.forward = make_recorder(i, mod.forward)    # an instance attribute: nn.Module calls it
         _PLANS[model] = plan
     return plan
 
 
 def _capture(model: nn.Module, plan: _Plan, x: torch.Tensor) -> tuple[torch.Tensor, list[tuple[int, torch.Tensor]]]:
-    """``model(x)`` (run as the plan's hooked twin) -> ``(logits, [(leaf index, output)])`` in the order
+    """``model(x)`` (run as the plan's recording twin) -> ``(logits, [(leaf index, output)])`` in the order
     the leaves ran.  Call under :func:`model_lock`.  Outputs are kept without a copy (no module of the
     registry works in place, and inference tensors cannot be changed later); a model with an in-place
     module, or on a GPU, gets copies on the CPU."""

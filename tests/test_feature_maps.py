@@ -163,10 +163,10 @@ def test_concurrent_analyses_of_one_model_do_not_mix():
     assert not activations.has_hooks(model)
 
 
-def test_hooked_twin_shares_the_models_tensors_and_lets_it_go():
-    """The hooks sit on a twin built once per model around the same tensors: a change to the model's
-    weights shows in the next analysis, the logits are the model's own, and the plan does not keep
-    the model alive."""
+def test_recording_twin_shares_the_models_tensors_and_lets_it_go():
+    """The recorders sit on a twin built once per model around the same tensors: a change to the model's
+    weights shows in the next analysis, the logits are the model's own, the model itself is untouched
+    (no hook, no wrapped forward), and the plan does not keep the model alive."""
     import gc
     import weakref
 
@@ -174,7 +174,10 @@ def test_hooked_twin_shares_the_models_tensors_and_lets_it_go():
     x = digit_input(4)
     first = fm.analyze(model, x)
     twin = fm._PLANS[model].twin
-    assert twin is not model and activations.has_hooks(twin) and not activations.has_hooks(model)
+    assert twin is not model and not activations.has_hooks(model) and not activations.has_hooks(twin)
+    recorded = {n for n, m in twin.named_modules() if "forward" in vars(m)}      # wrapped by a recorder
+    assert {v.name for v in first.layers} <= recorded
+    assert not any("forward" in vars(m) for m in model.modules())
     assert all(a is b for a, b in zip(twin.parameters(), model.parameters()))
     with torch.no_grad():
         model[-1].weight.mul_(-1.0)
