@@ -164,7 +164,9 @@ def test_training_start_chart_updates_then_stop(page, app_server):
     page.get_by_role("button", name=re.compile("Start training")).click()
 
     # the live view appears, and its loss chart gets points and then more points
-    chart = page.locator("[class*='st-key-loss_'] .js-plotly-plot")
+    # (while a rerun draws the page anew, the previous run's chart can still be there, hidden: wait for
+    # the one on screen)
+    chart = page.locator("[class*='st-key-loss_'] .js-plotly-plot").filter(visible=True).first
     chart.wait_for(timeout=120_000)
     key = re.search(r"st-key-(loss_[\w-]+)", page.locator("[class*='st-key-loss_']").first
                     .get_attribute("class")).group(1)
