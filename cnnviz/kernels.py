@@ -17,7 +17,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .images import rgbx_base
+from .images import rgbx_base, to_gray
 from .runtime import malloc_tuned
 
 
@@ -237,8 +237,6 @@ class ConvParams:
 def prepare_input(pixels: np.ndarray, color: str = "gray") -> np.ndarray:
     """``H×W×C`` float32 (C = 1 for grayscale, 3 for per-channel RGB), C-contiguous; RGB stored as RGBX
     (:func:`cnnviz.images.rgbx`, what the image loader makes) stays that view."""
-    from .images import to_gray
-
     pixels = np.asarray(pixels)
     if pixels.ndim not in (2, 3) or (pixels.ndim == 3 and pixels.shape[2] not in (1, 3)):
         raise KernelError(f"The image must be H×W or H×W×3, not {'×'.join(map(str, pixels.shape))}.")
@@ -422,7 +420,7 @@ def apply_kernels(pixels: np.ndarray, kernels, params: ConvParams = ConvParams()
     parts = correlate(x, ks, params)
     output = parts[0]
     if combine == "magnitude":          # √(gx² + gy²), in place in gx's memory (RGBX: all four channels)
-        gx, gy = (torch.from_numpy(p if rgbx_base(p) is None else rgbx_base(p)) for p in parts[:2])
+        gx, gy = (torch.from_numpy(b if (b := rgbx_base(p)) is not None else p) for p in parts[:2])
         gx.mul_(gx).addcmul_(gy, gy).sqrt_()
     return ConvResult(x, output, ks, combine, params)
 

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .kernels import formula_text, output_size
+from .kernels import _as_nchw_channels_last, formula_text, output_size
 
 KINDS = ("max", "avg")
 KIND_TITLES = {"max": "Max pooling", "avg": "Average pooling"}
@@ -84,10 +84,7 @@ def pool(pixels: np.ndarray, params: PoolParams = PoolParams()) -> np.ndarray:
     if x.ndim not in (2, 3):
         raise PoolingError(f"The image must be H×W or H×W×C, not {'×'.join(map(str, x.shape))}.")
     check_params(x.shape[0], x.shape[1], params)
-    x3 = np.ascontiguousarray(x[..., None] if x.ndim == 2 else x)
-    if not x3.flags.writeable:         # torch wants writable memory (it never writes to the input)
-        x3 = x3.copy()
-    t = torch.from_numpy(x3).unsqueeze(0).permute(0, 3, 1, 2)    # channels_last view, no copy
+    t = _as_nchw_channels_last(np.ascontiguousarray(x[..., None] if x.ndim == 2 else x))   # no copy
     y = _torch_pool(t, params)[0].permute(1, 2, 0).contiguous().numpy()
     return y[..., 0] if x.ndim == 2 else y
 
