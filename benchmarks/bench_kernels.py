@@ -67,8 +67,8 @@ def main() -> None:
         cv2.setNumThreads(args.threads)
     rng = np.random.default_rng(0)
     img = (rng.random((1080, 1920, 3)) * 255).astype(np.float32)
-    img4 = np.concatenate([img, np.zeros_like(img[..., :1])], axis=2)     # H×W×4 for OpenCV
     stored = images.rgbx(img)                                            # how the app stores a colour image
+    img4 = images.rgbx_base(stored)                                      # the same pixels as H×W×4, for OpenCV
     gray = kernels.prepare_input(img, "gray")[..., 0]
     sobel_x, sobel_y = kernels.PRESETS["sobel_magnitude"].kernels
     rgb = kernels.ConvParams(stride=1, padding=1, padding_mode="zeros", dilation=1, color="rgb")

@@ -2,14 +2,14 @@
 
 :func:`analyze_canvas` is the function the feature-map page calls: canvas RGBA array -> the MNIST-style
 28x28 input (:mod:`cnnviz.drawing`) -> prediction and every layer's output, in forward order, recorded
-on a twin of the model that shares its tensors (see :class:`_Plan`).  Feature maps
-with many channels are laid out as one tiled image (:func:`tile_maps`) together with a channel-index
-map, so a plot can show the channel under the mouse.
+on a twin of the model that shares its tensors (see :class:`_Plan`).  Feature maps with many channels
+are laid out as one tiled image (:func:`tile_maps`) together with a channel-index map, so a plot can
+show the channel under the mouse.
 
-Cached models are shared between the users of a server, so nothing here changes a model: the
-recorders sit on the twin and record only during one forward pass, under a per-model lock (:func:`model_lock`)
-so that two sessions never see each other's activations, gradients are taken with respect to the
-input only, and a model found in training mode is copied before it is put in eval mode.
+Cached models are shared between the users of a server, so nothing here changes a model: the recorders
+sit on the twin and record only during one forward pass, under a per-model lock (:func:`model_lock`) so
+that two sessions never see each other's activations, gradients are taken with respect to the input
+only, and a model found in training mode is copied before it is put in eval mode.
 """
 
 from __future__ import annotations
@@ -401,8 +401,8 @@ def _plan(model: nn.Module) -> _Plan:
     return plan
 
 
-def _capture(model: nn.Module, plan: _Plan, x: torch.Tensor) -> tuple[torch.Tensor, list[tuple[int, torch.Tensor]]]:
-    """``model(x)`` (run as the plan's recording twin) -> ``(logits, [(leaf index, output)])`` in the order
+def _capture(plan: _Plan, x: torch.Tensor) -> tuple[torch.Tensor, list[tuple[int, torch.Tensor]]]:
+    """The model's forward pass on ``x``, run as the plan's recording twin, -> ``(logits, [(leaf index, output)])`` in the order
     the leaves ran.  Call under :func:`model_lock`.  Outputs are kept without a copy (no module of the
     registry works in place, and inference tensors cannot be changed later); a model with an in-place
     module, or on a GPU, gets copies on the CPU."""
@@ -422,7 +422,7 @@ def analyze(model: nn.Module, x: torch.Tensor, image: np.ndarray | None = None,
     x = x.to(_device(model))
     with model_lock(model), _one_thread():
         plan = _plan(model)
-        logits, got = _capture(model, plan, x)
+        logits, got = _capture(plan, x)
         layers: list[LayerView] = []
         for i, out in got:
             name, mod, kind, title = plan.leaves[i]

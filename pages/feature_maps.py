@@ -315,7 +315,7 @@ def cached_layer_html(path: str, mtime: float, input_key: str, scale: str, langu
         cap = t("fm.tile_caption", c=c, cols=v.cols, scale=rng) if c > 1 else t("fm.tile_caption_one", scale=rng)
         out[v.index] = tile_html(tile_url(v.tile, zmax), fm.channel_boxes(c, h, w, v.cols),
                                  fm.channel_stats(v.values), _texts[v.index][0], cap, language,
-                                 v.index, (h, w), zmax)
+                                 layer=v.index, size=(h, w), zmax=zmax)
     return out
 
 

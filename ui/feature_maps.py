@@ -176,8 +176,8 @@ class Html(str):
         return str(self)
 
 
-def tile_html(url: str, boxes: np.ndarray, stats: np.ndarray, alt: str, caption: str, language: str,
-              layer: int = 0, size: tuple[int, int] = (1, 1), zmax: float = 1.0) -> str:
+def tile_html(url: str, boxes: np.ndarray, stats: np.ndarray, alt: str, caption: str, language: str, *,
+              layer: int, size: tuple[int, int], zmax: float) -> str:
     """A tiled layer image with one hover box per channel (its number, min, max and mean as a tooltip),
     placed in percent of the image (:func:`cnnviz.featuremaps.channel_boxes`) so they follow any width.
 
