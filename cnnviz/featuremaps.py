@@ -296,25 +296,6 @@ class Analysis:
         return self.classes[self.pred]
 
 
-def layer_views(model: nn.Module, records: list[activations.Activation]) -> list[LayerView]:
-    """The captured leaf outputs worth showing, in forward order, described (records from
-    :func:`cnnviz.activations.capture`)."""
-    modules = dict(model.named_modules())
-    groups = _groups(model)
-    out: list[LayerView] = []
-    for rec in records:
-        if rec.kind in SKIPPED_KINDS or not rec.is_leaf:
-            continue
-        mod = modules[rec.name]
-        shape = tuple(rec.output.shape[1:])
-        group, note = _group_and_note(rec.name, mod, modules, groups, shape)
-        view = _view(len(out), rec.name, rec.kind, describe(mod), group, note, shape, rec.output[0])
-        if view is not None:
-            out.append(view)
-    _mark_logits(out)
-    return out
-
-
 def _view(index: int, name: str, kind: str, title: str, group: str, note: str, shape: tuple[int, ...],
           t: torch.Tensor) -> LayerView | None:
     if t.dim() == 3 and t.shape[1:] == (1, 1):
