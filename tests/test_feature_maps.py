@@ -74,6 +74,10 @@ def test_capture_every_layer_in_forward_order(arch):
     for r in records:
         if r.name in by_name:
             assert by_name[r.name].shape == tuple(r.output.shape[1:])
+            # the flat program's numbers are the model's own (the same kernels on the same tensors)
+            np.testing.assert_allclose(by_name[r.name].values.reshape(r.output.shape[1:]), r.output[0].numpy(),
+                                       rtol=0, atol=1e-6, err_msg=r.name)
+    assert fm._PLANS[model].program is not None            # every registry model runs as a flat program
     for name, shape in EXPECTED[arch].items():
         assert by_name[name].shape == shape, name
     # the last layer is the logits, equal to the model's output
@@ -163,31 +167,70 @@ def test_concurrent_analyses_of_one_model_do_not_mix():
     assert not activations.has_hooks(model)
 
 
-def test_recording_twin_shares_the_models_tensors_and_lets_it_go():
-    """The recorders sit on a twin built once per model around the same tensors: a change to the model's
-    weights shows in the next analysis, the logits are the model's own, the model itself is untouched
-    (no hook, no wrapped forward), and the plan does not keep the model alive."""
+class Untraceable(nn.Module):
+    """A branch on the data: torch.fx cannot trace it, so the analysis records on the model's twin."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(1, 4, 3, padding=1)
+        self.relu = nn.ReLU()
+        self.pool = nn.MaxPool2d(2)
+        self.flat = nn.Flatten()
+        self.fc = nn.Linear(4 * 14 * 14, 10)
+
+    def forward(self, x):
+        y = self.conv(x)
+        if y.mean() > 1e9:                       # never true, but fx cannot know
+            y = -y
+        return self.fc(self.flat(self.pool(self.relu(y))))
+
+
+def _in_place_model() -> nn.Module:
+    return nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(inplace=True), nn.MaxPool2d(2), nn.Flatten(),
+                         nn.Linear(4 * 14 * 14, 10))
+
+
+@pytest.mark.parametrize("build, path", [(lambda: models.build("resnet"), "program"),
+                                         (Untraceable, "twin"), (_in_place_model, "twin")],
+                         ids=["resnet", "untraceable", "in-place"])
+def test_recording_shares_the_models_tensors_and_lets_it_go(build, path):
+    """The recording (a flat program, or recorders on a twin) is built once per model around the same
+    tensors: a change to the model's weights shows in the next analysis, the logits and every layer are
+    the model's own, the model itself is untouched (no hook, no wrapped forward), and the plan does not
+    keep the model alive.  A model fx cannot trace, or one with an in-place module, runs as the twin
+    (which copies what an in-place module would overwrite: the convolution keeps its negative values)."""
     import gc
     import weakref
 
-    model = models.build("resnet").eval()
+    torch.manual_seed(0)
+    model = build().eval()
     x = digit_input(4)
     first = fm.analyze(model, x)
-    twin = fm._PLANS[model].twin
+    plan = fm._PLANS[model]
+    assert (plan.program is not None) == (path == "program")
+    twin = plan.twin
     assert twin is not model and not activations.has_hooks(model) and not activations.has_hooks(twin)
-    recorded = {n for n, m in twin.named_modules() if "forward" in vars(m)}      # wrapped by a recorder
-    assert {v.name for v in first.layers} <= recorded
+    wrapped = {n for n, m in twin.named_modules() if "forward" in vars(m)}      # wrapped by a recorder
+    assert wrapped == (set() if path == "program" else {v.name for v in first.layers})
     assert not any("forward" in vars(m) for m in model.modules())
     assert all(a is b for a, b in zip(twin.parameters(), model.parameters()))
+    _, records = activations.capture(model, x, include_containers=False)
+    reference = {r.name: r.output[0] for r in records}
+    assert [v.name for v in first.layers] == [r.name for r in records if r.kind not in fm.SKIPPED_KINDS]
+    for v in first.layers:
+        expected = reference[v.name].reshape(v.values.shape).numpy()
+        np.testing.assert_allclose(v.values, expected, rtol=0, atol=1e-6, err_msg=v.name)
+    assert first.layers[0].kind == "Conv2d" and first.layers[0].values.min() < 0   # not overwritten by a ReLU
     with torch.no_grad():
-        model[-1].weight.mul_(-1.0)
+        last = [m for m in model.modules() if isinstance(m, nn.Linear)][-1]
+        last.weight.mul_(-1.0)
         expected = model(x)[0]
     second = fm.analyze(model, x)
-    assert fm._PLANS[model].twin is twin                      # built once
+    assert fm._PLANS[model] is plan and plan.twin is twin      # built once
     np.testing.assert_allclose(second.logits, expected.numpy(), rtol=0, atol=1e-6)
     assert not np.allclose(second.logits, first.logits)
     gone = weakref.ref(model)
-    del model, first, second, expected
+    del model, first, second, expected, last
     gc.collect()
     assert gone() is None
 
