@@ -22,6 +22,7 @@ polylines or from a 28x28 MNIST digit (for tests and benchmarks).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -165,13 +166,47 @@ def _ink_bbox(a: np.ndarray, bg: np.ndarray | None, threshold: float) -> tuple[n
 
 
 def _resize(img: np.ndarray, height: int, width: int) -> np.ndarray:
-    """Anti-aliased resize of a float image."""
-    pil = Image.fromarray(np.ascontiguousarray(img, dtype=np.float32), mode="F")
-    shrink = height < img.shape[0] and width < img.shape[1]
-    # shrinking: box = the exact share of each output pixel that is covered (sharp, like MNIST);
-    # enlarging: bilinear
-    method = Image.Resampling.BOX if shrink else Image.Resampling.BILINEAR
-    return np.asarray(pil.resize((max(1, width), max(1, height)), method), dtype=np.float32)
+    """Anti-aliased resize of a float image: Pillow's ``resize`` of a mode "F" image, as two small
+    matrix products (:func:`_resize_weights`; ~2.5x faster than a round trip through Pillow for a
+    drawing's few thousand pixels, equal to it within float32 rounding)."""
+    h, w = img.shape
+    height, width = max(1, height), max(1, width)
+    # shrinking: box = the output pixel averages the input pixels whose centres it covers (sharp, like
+    # MNIST); enlarging: bilinear
+    shrink = height < h and width < w
+    out = np.asarray(img, dtype=np.float32)
+    if width != w:
+        out = out @ _resize_weights(w, width, shrink).T
+    if height != h:
+        out = _resize_weights(h, height, shrink) @ out
+    return np.array(out, dtype=np.float32, copy=out is img)
+
+
+@functools.lru_cache(maxsize=1024)
+def _resize_weights(in_size: int, out_size: int, box: bool) -> np.ndarray:
+    """``(out_size, in_size)`` float32: Pillow's resampling coefficients along one axis (``precompute_coeffs``
+    in Pillow's ``Resample.c``) for its BOX filter or, with ``box=False``, BILINEAR (a triangle), the
+    filter stretched by the reduction factor when shrinking."""
+    def box_filter(x):
+        return ((x > -0.5) & (x <= 0.5)).astype(np.float64)
+
+    def triangle(x):
+        return np.maximum(1.0 - np.abs(x), 0.0)
+
+    filt, support = (box_filter, 0.5) if box else (triangle, 1.0)
+    scale = in_size / out_size
+    stretch = max(scale, 1.0)
+    support *= stretch
+    out = np.zeros((out_size, in_size))
+    for i in range(out_size):
+        centre = (i + 0.5) * scale
+        lo, hi = max(int(centre - support + 0.5), 0), min(int(centre + support + 0.5), in_size)
+        k = filt((np.arange(lo, hi) - centre + 0.5) / stretch)
+        total = k.sum()
+        out[i, lo:hi] = k / total if total else k
+    out = out.astype(np.float32)
+    out.setflags(write=False)
+    return out
 
 
 def stroke_width(mask: np.ndarray) -> float:
@@ -230,7 +265,7 @@ def preprocess(canvas: np.ndarray | None, stroke_px: float | None = STROKE_PX) -
     else:
         # A stroke t wide around centre lines spanning L - t; redraw it T wide so that after scaling
         # the result to 20 px the stroke is stroke_px wide: T / (L - t + T) * 20 = stroke_px.
-        padded = np.pad(work_mask, 1)            # the distance transform needs paper around the ink
+        padded = _pad(work_mask, 1)              # the distance transform needs paper around the ink
         inside = ndimage.distance_transform_edt(padded)
         t_work = _stroke_from_distance(padded, inside)
         stroke_in = t_work / WORK
@@ -238,7 +273,7 @@ def preprocess(canvas: np.ndarray | None, stroke_px: float | None = STROKE_PX) -
         target = want * max(long_side - t_work, 1.0) / (BOX - want)
         if target > t_work:                      # grow: distance from the paper to the ink is needed too
             extra = int(np.ceil((target - t_work) / 2)) + 1
-            padded, inside = np.pad(padded, extra), np.pad(inside, extra)
+            padded, inside = _pad(padded, extra), _pad(inside, extra)
             outside = ndimage.distance_transform_edt(~padded)
             sdf = np.where(padded, inside - 0.5, 0.5 - outside)
         else:                                    # shrink: the inside distance is enough
@@ -261,10 +296,38 @@ def _target_stroke(stroke_px: float | tuple[float, float], measured: float) -> f
 
 
 def _stroke_from_distance(mask: np.ndarray, dist: np.ndarray) -> float:
-    ridge = mask & (dist >= ndimage.maximum_filter(dist, size=3))
+    ridge = mask & (dist >= _max3x3(dist))
     if not ridge.any():
         return 1.0
-    return float(max(1.0, 2.0 * np.median(dist[ridge]) - 0.5))
+    return float(max(1.0, 2.0 * _median(dist[ridge]) - 0.5))
+
+
+# Small-array helpers: ``np.pad``, ``np.median`` and ``ndimage.maximum_filter`` spend ~40 µs each on
+# argument handling for the few thousand pixels of a drawing, ~6x what the work itself takes.
+
+def _pad(a: np.ndarray, n: int) -> np.ndarray:
+    """``np.pad(a, n)`` for a 2-D array: ``n`` zeros (False) on every side."""
+    out = np.zeros((a.shape[0] + 2 * n, a.shape[1] + 2 * n), a.dtype)
+    out[n:n + a.shape[0], n:n + a.shape[1]] = a
+    return out
+
+
+def _median(v: np.ndarray) -> float:
+    """``np.median`` of a non-empty 1-D array."""
+    s = np.sort(v)
+    n = s.size
+    return float((s[(n - 1) // 2] + s[n // 2]) / 2)
+
+
+def _max3x3(d: np.ndarray) -> np.ndarray:
+    """``ndimage.maximum_filter(d, size=3)`` (mode "reflect": past the edge, the edge pixel itself)."""
+    rows = d.copy()
+    np.maximum(rows[1:], d[:-1], out=rows[1:])
+    np.maximum(rows[:-1], d[1:], out=rows[:-1])
+    out = rows.copy()
+    np.maximum(out[:, 1:], rows[:, :-1], out=out[:, 1:])
+    np.maximum(out[:, :-1], rows[:, 1:], out=out[:, :-1])
+    return out
 
 
 def _shift_bilinear(img: np.ndarray, dy: float, dx: float) -> np.ndarray:
@@ -359,7 +422,7 @@ def render_digit(digit_u8: np.ndarray, size: tuple[int, int] = (280, 280), centr
     big = _resize(crop, max(1, round(crop.shape[0] * f)), max(1, round(crop.shape[1] * f)))
     mask = big > 0.4
     pad = int(np.ceil(max(thicken, 0.0) / 2)) + 2
-    sdf = _signed_distance(np.pad(mask, pad))
+    sdf = _signed_distance(_pad(mask, pad))
     strokes = np.clip(sdf + thicken / 2 + 0.5, 0.0, 1.0)
     ink = np.zeros(size, np.float32)
     sh, sw = strokes.shape

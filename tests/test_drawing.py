@@ -139,3 +139,42 @@ def test_real_mnist_digit_round_trip():
         img = prep(drawing.render_digit(digit, height=200, centre=(140, 140)))
         diffs.append(np.abs(img - digit / 255.0).mean())
     assert np.median(diffs) < 0.06
+
+
+# ----------------------------------------------------------------------------- small-array helpers
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from PIL import Image  # noqa: E402
+from scipy import ndimage  # noqa: E402
+
+
+def _pillow_resize(img: np.ndarray, height: int, width: int) -> np.ndarray:
+    """The reference: Pillow's resize of a mode "F" image (BOX when both sides shrink, else BILINEAR)."""
+    method = Image.Resampling.BOX if height < img.shape[0] and width < img.shape[1] else Image.Resampling.BILINEAR
+    return np.asarray(Image.fromarray(img, mode="F").resize((width, height), method), dtype=np.float32)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(1, 160), st.integers(1, 160), st.integers(1, 90), st.integers(1, 90), st.integers(0, 2**32 - 1))
+def test_resize_is_pillows(h, w, out_h, out_w, seed):
+    rng = np.random.default_rng(seed)
+    img = (rng.random((h, w)) * (rng.random((h, w)) > 0.5)).astype(np.float32)
+    got = drawing._resize(img, out_h, out_w)
+    assert got.dtype == np.float32 and got.shape == (out_h, out_w)
+    np.testing.assert_allclose(got, _pillow_resize(img, out_h, out_w), rtol=0, atol=1e-6)
+    assert drawing._resize(img, h, w) is not img and np.array_equal(drawing._resize(img, h, w), img)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(1, 40), st.integers(1, 40), st.integers(0, 4), st.integers(0, 2**32 - 1))
+def test_small_array_helpers_match_numpy_and_scipy(h, w, n, seed):
+    rng = np.random.default_rng(seed)
+    d = rng.random((h, w)) * rng.integers(1, 6)
+    d[rng.random((h, w)) < 0.3] = 0.0
+    np.testing.assert_array_equal(drawing._max3x3(d), ndimage.maximum_filter(d, size=3))
+    mask = d > 0.5
+    np.testing.assert_array_equal(drawing._pad(mask, n), np.pad(mask, n))
+    np.testing.assert_array_equal(drawing._pad(d, n), np.pad(d, n))
+    v = d.ravel()[: rng.integers(1, h * w + 1)]
+    assert drawing._median(v) == np.median(v)
