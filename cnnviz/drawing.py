@@ -197,14 +197,17 @@ def _resize_weights(in_size: int, out_size: int, box: bool) -> np.ndarray:
     scale = in_size / out_size
     stretch = max(scale, 1.0)
     support *= stretch
-    out = np.zeros((out_size, in_size))
-    for i in range(out_size):
-        centre = (i + 0.5) * scale
-        lo, hi = max(int(centre - support + 0.5), 0), min(int(centre + support + 0.5), in_size)
-        k = filt((np.arange(lo, hi) - centre + 0.5) / stretch)
-        total = k.sum()
-        out[i, lo:hi] = k / total if total else k
-    out = out.astype(np.float32)
+    centre = (np.arange(out_size) + 0.5) * scale                        # of each output pixel, in input pixels
+    lo = np.maximum((centre - support + 0.5).astype(np.int64), 0)       # Pillow's window [lo, hi) per output
+    hi = np.minimum((centre + support + 0.5).astype(np.int64), in_size)
+    window = lo[:, None] + np.arange(int(np.ceil(support)) * 2 + 1)    # Pillow's kernel size bounds hi - lo
+    inside = window < hi[:, None]
+    k = filt((window - centre[:, None] + 0.5) / stretch) * inside
+    total = k.sum(axis=1, keepdims=True)
+    k = np.divide(k, total, out=k, where=total != 0)
+    out = np.zeros((out_size, in_size), np.float32)
+    rows = np.broadcast_to(np.arange(out_size)[:, None], window.shape)
+    out[rows[inside], window[inside]] = k[inside]
     out.setflags(write=False)
     return out
 
