@@ -111,10 +111,12 @@ def tile_maps(maps: np.ndarray, cols: int | None = None, pad: int = 1) -> tuple[
     c, h, w = maps.shape
     if cols is None:
         cols = grid_shape(c, h, w)[1]
-    rows = math.ceil(c / cols)
-    buf = np.full((rows * cols, h + pad, w + pad), np.nan, np.float32)
-    buf[:c, :h, :w] = maps
-    tile = buf.reshape(rows, cols, h + pad, w + pad).transpose(0, 2, 1, 3).reshape(rows * (h + pad), cols * (w + pad))
+    rows, full = math.ceil(c / cols), c // cols
+    tile = np.full((rows * (h + pad), cols * (w + pad)), np.nan, np.float32)
+    grid = tile.reshape(rows, h + pad, cols, w + pad)        # (tile row, y, tile column, x): a view
+    grid[:full, :h, :, :w] = maps[:full * cols].reshape(full, cols, h, w).transpose(0, 2, 1, 3)
+    if full < rows:                                          # the last row, not full
+        grid[full, :h, :c - full * cols, :w] = maps[full * cols:].transpose(1, 0, 2)
     tile = tile[:rows * (h + pad) - pad, :cols * (w + pad) - pad]
     return tile, _tile_index(c, h, w, cols, pad), cols
 
