@@ -30,7 +30,6 @@ import torch
 from PIL import Image, ImageDraw
 from scipy import ndimage
 
-from . import data
 
 SIZE = 28                 # MNIST's field
 BOX = 20                  # MNIST's longer side of the digit
@@ -56,7 +55,17 @@ class Preprocessed:
 
     def tensor(self, mean: float, std: float) -> torch.Tensor:
         """``(1, 1, 28, 28)`` float, normalized exactly as in training (:func:`cnnviz.data.normalize`)."""
-        return data.normalize(torch.from_numpy(self.uint8).unsqueeze(0), mean, std)
+        return _normalized(self.uint8, mean, std)
+
+
+def _normalized(digit_u8: np.ndarray, mean: float, std: float) -> torch.Tensor:
+    """One 28x28 uint8 digit -> ``(1, 1, 28, 28)``: :func:`cnnviz.data.normalize`'s float32 arithmetic, the
+    same numbers bit for bit, done in numpy (four small torch operations cost ~0.1 ms; these ~10 µs)."""
+    x = digit_u8.astype(np.float32).reshape(1, 1, SIZE, SIZE)
+    x /= np.float32(255.0)
+    x -= np.float32(mean)
+    x /= np.float32(std)
+    return torch.from_numpy(x)
 
 
 # ----------------------------------------------------------------------------- canvas -> ink
@@ -369,8 +378,9 @@ def to_tensor(pre: Preprocessed, mean: float, std: float) -> torch.Tensor:
 
 def mnist_tensor(digit_u8: np.ndarray | torch.Tensor, mean: float, std: float) -> torch.Tensor:
     """A 28x28 uint8 MNIST digit -> ``(1, 1, 28, 28)`` normalized (it needs no preprocessing)."""
-    t = torch.as_tensor(np.asarray(digit_u8, dtype=np.uint8))
-    return data.normalize(t.reshape(1, SIZE, SIZE), mean, std)
+    if isinstance(digit_u8, torch.Tensor):
+        digit_u8 = digit_u8.cpu().numpy()
+    return _normalized(np.asarray(digit_u8, dtype=np.uint8), mean, std)
 
 
 # ----------------------------------------------------------------------------- synthetic canvases

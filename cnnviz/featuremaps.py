@@ -588,7 +588,8 @@ def analyze_canvas(model: nn.Module, meta, canvas: np.ndarray | None,
     pre = drawing.preprocess(canvas, stroke_px=stroke_px)
     if pre is None:
         return None
-    return analyze(model, pre.tensor(meta.mean, meta.std), pre.uint8.astype(np.float32) / 255.0, meta.classes)
+    u8 = pre.uint8
+    return analyze(model, drawing.mnist_tensor(u8, meta.mean, meta.std), u8.astype(np.float32) / 255.0, meta.classes)
 
 
 def analyze_digit(model: nn.Module, meta, digit_u8: np.ndarray) -> Analysis:

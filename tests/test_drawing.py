@@ -128,6 +128,13 @@ def test_normalization_is_the_training_one():
     ref = data.normalize(torch.from_numpy(out.uint8)[None], data.MNIST_MEAN, data.MNIST_STD)
     assert torch.equal(x, ref)
     assert x.min().item() == pytest.approx(-data.MNIST_MEAN / data.MNIST_STD, abs=1e-6)
+    # every grey level, for MNIST's and Fashion-MNIST's statistics and others, bit for bit
+    rng = np.random.default_rng(0)
+    levels = np.concatenate([np.arange(256), rng.integers(0, 256, 28 * 28 - 256)]).astype(np.uint8).reshape(28, 28)
+    for mean, std in [(data.MNIST_MEAN, data.MNIST_STD), (0.2860, 0.3530), (0.5, 0.25), (0.0, 1.0)]:
+        ref = data.normalize(torch.from_numpy(levels)[None], mean, std)
+        assert torch.equal(drawing.mnist_tensor(levels, mean, std), ref)
+        assert torch.equal(drawing.mnist_tensor(torch.from_numpy(levels), mean, std), ref)
 
 
 def test_real_mnist_digit_round_trip():
