@@ -185,14 +185,31 @@ class Untraceable(nn.Module):
         return self.fc(self.flat(self.pool(self.relu(y))))
 
 
+class Mixed(nn.Module):
+    """Traceable, but with what the flat program runs as it is: a module kind it has no direct call for
+    (LeakyReLU), a function (torch.tanh), methods (x.size, x.view) and a parameter used directly."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(1, 4, 3, padding=1)
+        self.act = nn.LeakyReLU(0.1)
+        self.scale = nn.Parameter(torch.tensor(0.5))
+        self.pool = nn.AvgPool2d(2)
+        self.fc = nn.Linear(4 * 14 * 14, 10)
+
+    def forward(self, x):
+        y = self.pool(torch.tanh(self.act(self.conv(x)) * self.scale))
+        return self.fc(y.view(y.size(0), -1))
+
+
 def _in_place_model() -> nn.Module:
     return nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(inplace=True), nn.MaxPool2d(2), nn.Flatten(),
                          nn.Linear(4 * 14 * 14, 10))
 
 
-@pytest.mark.parametrize("build, path", [(lambda: models.build("resnet"), "program"),
+@pytest.mark.parametrize("build, path", [(lambda: models.build("resnet"), "program"), (Mixed, "program"),
                                          (Untraceable, "twin"), (_in_place_model, "twin")],
-                         ids=["resnet", "untraceable", "in-place"])
+                         ids=["resnet", "mixed", "untraceable", "in-place"])
 def test_recording_shares_the_models_tensors_and_lets_it_go(build, path):
     """The recording (a flat program, or recorders on a twin) is built once per model around the same
     tensors: a change to the model's weights shows in the next analysis, the logits and every layer are
