@@ -299,15 +299,17 @@ class Analysis:
 
 
 def _view(index: int, name: str, kind: str, title: str, group: str, note: str, shape: tuple[int, ...],
-          t: torch.Tensor) -> LayerView | None:
-    if t.dim() == 3 and t.shape[1:] == (1, 1):
-        t = t.reshape(-1)                # C maps of 1x1 (LeNet's C5) are a vector: show them as bars
-    if t.dim() not in (1, 3):
+          out: torch.Tensor) -> LayerView | None:
+    """``out``: the layer's output for the batch of one (on the CPU)."""
+    values = out.numpy()[0]
+    if values.ndim == 3 and values.shape[1:] == (1, 1):
+        values = values.reshape(-1)      # C maps of 1x1 (LeNet's C5) are a vector: show them as bars
+    elif values.ndim not in (1, 3):
         return None
-    view = LayerView(index, name, kind, title, group, note, shape, t.numpy())
-    if t.numel():
-        lo, hi = torch.aminmax(t)
-        lo, hi = float(lo), float(hi)
+    view = LayerView(index, name, kind, title, group, note, shape, values)
+    if values.size:
+        lo, hi = torch.aminmax(out)
+        lo, hi = lo.item(), hi.item()
         view.absmax = max(abs(lo), abs(hi))
         view.signed = lo < 0
     return view
@@ -565,7 +567,7 @@ def analyze(model: nn.Module, x: torch.Tensor, image: np.ndarray | None = None,
             gn = plan.notes.get((name, shape))
             if gn is None:
                 gn = plan.notes[(name, shape)] = _group_and_note(name, mod, plan.modules, plan.groups, shape)
-            view = _view(len(layers), name, kind, title, gn[0], gn[1], shape, out[0])
+            view = _view(len(layers), name, kind, title, gn[0], gn[1], shape, out)
             if view is not None:
                 layers.append(view)
     _mark_logits(layers)
