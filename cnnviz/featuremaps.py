@@ -1,15 +1,15 @@
 """What the network sees: every layer's output for one input, ready to plot, plus filters and attribution.
 
 :func:`analyze_canvas` is the function the feature-map page calls: canvas RGBA array -> the MNIST-style
-28x28 input (:mod:`cnnviz.drawing`) -> prediction and every layer's output, in forward order, recorded
-on a twin of the model that shares its tensors (see :class:`_Plan`).  Feature maps with many channels
-are laid out as one tiled image (:func:`tile_maps`) together with a channel-index map, so a plot can
-show the channel under the mouse.
+28x28 input (:mod:`cnnviz.drawing`) -> prediction and every layer's output, in forward order, from the
+model run as a flat program of direct torch calls on its own tensors (or, failing that, as a recording
+twin; see :class:`_Plan`).  Feature maps with many channels are laid out as one tiled image
+(:func:`tile_maps`) together with a channel-index map, so a plot can show the channel under the mouse.
 
-Cached models are shared between the users of a server, so nothing here changes a model: the recorders
-sit on the twin and record only during one forward pass, under a per-model lock (:func:`model_lock`) so
-that two sessions never see each other's activations, gradients are taken with respect to the input
-only, and a model found in training mode is copied before it is put in eval mode.
+Cached models are shared between the users of a server, so nothing here changes a model: the program
+and the twin are separate objects built once per model, each analysis runs under a per-model lock
+(:func:`model_lock`) so that two sessions never see each other's activations, gradients are taken with
+respect to the input only, and a model found in training mode is copied before it is put in eval mode.
 """
 
 from __future__ import annotations
