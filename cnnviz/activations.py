@@ -28,14 +28,18 @@ class Activation:
         return tuple(self.output.shape)
 
 
+def is_leaf(module: nn.Module) -> bool:
+    """A module without submodules: one step of the forward pass (conv, ReLU, pool, ``Concat``, ...)."""
+    return not any(True for _ in module.children())
+
+
 def hookable_modules(model: nn.Module, include_containers: bool = True) -> list[tuple[str, nn.Module]]:
     """Named submodules (not the model itself) in registration order."""
     out = []
     for name, mod in model.named_modules():
         if not name:
             continue
-        is_leaf = not any(True for _ in mod.children())
-        if is_leaf or include_containers:
+        if include_containers or is_leaf(mod):
             out.append((name, mod))
     return out
 
@@ -51,7 +55,7 @@ def capture(model: nn.Module, x: torch.Tensor, include_containers: bool = True
     handles = []
 
     def make_hook(name: str, mod: nn.Module):
-        leaf = not any(True for _ in mod.children())
+        leaf = is_leaf(mod)
         depth = name.count(".")
 
         def hook(_m, _inp, out):

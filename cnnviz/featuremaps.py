@@ -380,20 +380,20 @@ class _FlatProgram:
         return env[self.result], [(leaf, env[slot]) for leaf, slot in self.recorded]
 
     @classmethod
-    def build(cls, twin: nn.Module, leaf_index: dict[str, int]) -> "_FlatProgram | None":
-        """The program for ``twin`` (an eval-mode model whose modules nothing else calls), or ``None``
-        when ``torch.fx`` cannot trace it."""
+    def build(cls, twin: nn.Module, modules: dict[str, nn.Module],
+              leaf_index: dict[str, int]) -> "_FlatProgram | None":
+        """The program for ``twin`` (an eval-mode model whose modules nothing else calls; ``modules``: its
+        named modules), or ``None`` when ``torch.fx`` cannot trace it."""
         import torch.fx
 
         class LeafTracer(torch.fx.Tracer):
             def is_leaf_module(self, m: nn.Module, qualname: str) -> bool:
-                return not any(True for _ in m.children())
+                return activations.is_leaf(m)
 
         try:
             graph = LeafTracer().trace(twin)
         except Exception:                                  # data-dependent control flow, unsupported ops
             return None
-        modules = dict(twin.named_modules())
         slots: dict[torch.fx.Node, int] = {}
         steps, recorded, result = [], [], None
         for node in graph.nodes:
@@ -507,7 +507,8 @@ def _plan(model: nn.Module) -> _Plan:
         twin_modules = dict(twin.named_modules())
         plan = _Plan(leaves, twin_modules, _groups(twin), inplace, twin)
         if not inplace:
-            plan.program = _FlatProgram.build(twin, {name: i for i, (name, *_) in enumerate(leaves)})
+            leaf_index = {name: i for i, (name, *_) in enumerate(leaves)}
+            plan.program = _FlatProgram.build(twin, twin_modules, leaf_index)
         if plan.program is None:
             _wrap_recorders(plan)
         _PLANS[model] = plan

@@ -11,7 +11,7 @@ reused (in a page's script thread, as Streamlit runs it).
 :data:`MALLOC_TUNABLES` keeps such blocks for reuse: one arena for every thread, blocks up to 256 MB from
 the heap, and free memory at the heap's top kept up to 512 MB.  glibc reads them from ``GLIBC_TUNABLES``
 when a process starts, so :func:`reexec_with_malloc_tunables` restarts the current program with them
-(``scripts/serve.py`` and ``benchmarks/bench_kernels.py`` call it first).  ``CNNVIZ_MALLOC_TUNE=0``
+(``scripts/serve.py`` and the benchmarks of the kernels and the feature maps call it first).  ``CNNVIZ_MALLOC_TUNE=0``
 turns it off; on other C libraries the variable is simply ignored.
 """
 
