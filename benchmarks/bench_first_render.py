@@ -31,8 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.browser_support import (IDLE_JS, PAGES, chromium_missing, error_texts, launch_chromium,  # noqa: E402
-                                   start_server)
+from tests.browser_support import IDLE_JS, PAGES, chromium_missing, error_texts, launch_chromium, start_server  # noqa: E402
 
 TITLE_JS = ("() => { const h = document.querySelector('[data-testid=\"stMainBlockContainer\"] h1');"
             " return h && h.innerText.trim() ? performance.now() : false; }")

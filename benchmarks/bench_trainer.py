@@ -87,11 +87,11 @@ def main() -> int:
         t_trainer, t_plain = [], []
         for r in range(args.repeats):
             if r % 2 == 0:
-                t_trainer.append(timed(lambda: train(cfg, data=d)))
-                t_plain.append(timed(lambda: plain_loop(cfg, d, device)))
+                t_trainer.append(timed(lambda cfg=cfg, d=d: train(cfg, data=d)))
+                t_plain.append(timed(lambda cfg=cfg, d=d: plain_loop(cfg, d, device)))
             else:
-                t_plain.append(timed(lambda: plain_loop(cfg, d, device)))
-                t_trainer.append(timed(lambda: train(cfg, data=d)))
+                t_plain.append(timed(lambda cfg=cfg, d=d: plain_loop(cfg, d, device)))
+                t_trainer.append(timed(lambda cfg=cfg, d=d: train(cfg, data=d)))
         ratio = min(t_trainer) / min(t_plain)
         worst = max(worst, ratio)
         print(f"{arch:<12} {cfg.optimizer:<8} {min(t_trainer):>10.3f} {min(t_plain):>10.3f} {ratio:>7.3f}",

@@ -213,7 +213,7 @@ class Session:
             while True:
                 left = deadline - time.perf_counter()
                 if left <= 0:
-                    raise asyncio.TimeoutError
+                    raise TimeoutError
                 msg, n = await asyncio.wait_for(self._queue.get(), left)
                 if isinstance(msg, Exception):
                     res.status = "DISCONNECTED"
@@ -231,7 +231,7 @@ class Session:
                 self._note(msg, res)
                 if kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
                     elements.append(msg.delta.new_element)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             res.status = "TIMEOUT"
             res.errors.append(f"no script_finished within {self.timeout:.0f} s")
         except Exception as exc:
@@ -477,7 +477,7 @@ def training_state(r: RunResult) -> str | None:
     """What a training session's run showed: done, queued #N, running or starting."""
     if any(fmt == 4 for fmt, _ in r.alerts):       # SUCCESS: "Finished N epoch(s) ..."
         return "done"
-    for fmt, body in r.alerts:
+    for _fmt, body in r.alerts:
         m = QUEUE_RE.search(body)
         if m:
             return f"queued #{m.group(1)}"
@@ -627,8 +627,8 @@ def print_report(r: dict) -> None:
     if "training" in r:
         t = r["training"]
         print(f"training max queue position {t['max_queue_position']}, max running at once "
-              f"{t['max_running_at_once']} (limit shown: {t['max_jobs_shown']}), finished {t['finished']}, poll p50 {t['poll_p50_s']} s "
-              f"p95 {t['poll_p95_s']} s")
+              f"{t['max_running_at_once']} (limit shown: {t['max_jobs_shown']}), finished {t['finished']}, "
+              f"poll p50 {t['poll_p50_s']} s p95 {t['poll_p95_s']} s")
         for ev in t["events"]:
             print(f"  t={ev[0]:6.1f}s  training {ev[1]}: {ev[2]}")
 

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import json
 import math
@@ -62,7 +63,7 @@ class CheckpointMeta:
         return {"cnnviz": json.dumps(asdict(self))}
 
     @classmethod
-    def from_header(cls, header: dict[str, str] | None) -> "CheckpointMeta":
+    def from_header(cls, header: dict[str, str] | None) -> CheckpointMeta:
         if not header or "cnnviz" not in header:
             raise CheckpointError("it has no cnnviz metadata (is it a cnnviz checkpoint?)")
         try:
@@ -103,10 +104,8 @@ def _atomic_write(path: Path, payload: bytes) -> None:
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a checkpoint is an ordinary file
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        except FileNotFoundError:
-            pass
         raise
 
 
@@ -115,7 +114,7 @@ def to_bytes(model: nn.Module, meta: CheckpointMeta) -> bytes:
     from safetensors.torch import save
 
     if not meta.date:
-        meta.date = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+        meta.date = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
     tensors = {k: v.detach().to("cpu").contiguous().clone() for k, v in model.state_dict().items()}
     return save(tensors, metadata=meta.to_header())
 

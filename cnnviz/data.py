@@ -87,12 +87,12 @@ class DataSplit:
             if len(x) != len(y):
                 raise ValueError(f"{part}: {len(x)} images but {len(y)} labels")
 
-    def subset(self, train: int | None = None, test: int | None = None) -> "DataSplit":
+    def subset(self, train: int | None = None, test: int | None = None) -> DataSplit:
         """The first ``train``/``test`` examples (for quick runs and tests)."""
         return DataSplit(self.name, self.train_x[:train], self.train_y[:train], self.test_x[:test],
                          self.test_y[:test], self.mean, self.std, list(self.classes), self.note)
 
-    def to(self, device: torch.device | str) -> "DataSplit":
+    def to(self, device: torch.device | str) -> DataSplit:
         return DataSplit(self.name, self.train_x.to(device), self.train_y.to(device), self.test_x.to(device),
                          self.test_y.to(device), self.mean, self.std, list(self.classes), self.note)
 

@@ -30,7 +30,6 @@ import torch
 from PIL import Image, ImageDraw
 from scipy import ndimage
 
-
 SIZE = 28                 # MNIST's field
 BOX = 20                  # MNIST's longer side of the digit
 CENTRE = (14.0, 14.0)     # where MNIST's centres of mass sit (measured on the embedded digits: 14.0, 14.0)

@@ -86,7 +86,7 @@ class EvalReport:
     per_class: np.ndarray
 
     @classmethod
-    def from_predictions(cls, labels, preds, confidence, classes: list[str]) -> "EvalReport":
+    def from_predictions(cls, labels, preds, confidence, classes: list[str]) -> EvalReport:
         labels = np.asarray(labels, dtype=np.int64).ravel()
         preds = np.asarray(preds, dtype=np.int64).ravel()
         cm = confusion_matrix(labels, preds, len(classes))

@@ -32,7 +32,7 @@ SKIPPED_KINDS = {"Flatten", "Identity", "Dropout"}   # same numbers as the layer
 
 # ----------------------------------------------------------------------------- locking
 
-_LOCKS: "weakref.WeakKeyDictionary[nn.Module, threading.Lock]" = weakref.WeakKeyDictionary()
+_LOCKS: weakref.WeakKeyDictionary[nn.Module, threading.Lock] = weakref.WeakKeyDictionary()
 _LOCKS_GUARD = threading.Lock()
 
 
@@ -346,12 +346,12 @@ class _Plan:
     groups: dict[str, str]
     copy: bool                                   # a module works in place: captured outputs must be copied
     twin: nn.Module
-    program: "_FlatProgram | None" = None
+    program: _FlatProgram | None = None
     notes: dict[tuple[str, tuple], tuple[str, str]] = field(default_factory=dict)
     sink: list | None = None                     # (leaf index, output) pairs while the twin runs
 
 
-_PLANS: "weakref.WeakKeyDictionary[nn.Module, _Plan]" = weakref.WeakKeyDictionary()
+_PLANS: weakref.WeakKeyDictionary[nn.Module, _Plan] = weakref.WeakKeyDictionary()
 
 
 def _twin(model: nn.Module) -> nn.Module:
@@ -381,7 +381,7 @@ class _FlatProgram:
 
     @classmethod
     def build(cls, twin: nn.Module, modules: dict[str, nn.Module],
-              leaf_index: dict[str, int]) -> "_FlatProgram | None":
+              leaf_index: dict[str, int]) -> _FlatProgram | None:
         """The program for ``twin`` (an eval-mode model whose modules nothing else calls; ``modules``: its
         named modules), or ``None`` when ``torch.fx`` cannot trace it."""
         import torch.fx

@@ -1166,6 +1166,22 @@ ZH: dict[str, str] = {
                           "过渡层（1×1 卷积、2×2 平均池化）在两个块之间减少通道数和尺寸。",
 }
 
+
+
+def _merge_area_tables() -> None:
+    """Add the tables of :mod:`cnnviz.texts` (one module per area) to :data:`EN` and :data:`ZH`."""
+    from . import texts
+
+    for name, en, zh in texts.tables():
+        for table, extra in ((EN, en), (ZH, zh)):
+            twice = sorted(set(table) & set(extra))
+            if twice:
+                raise KeyError(f"cnnviz.texts.{name} defines keys that already exist: {twice[:5]}")
+            table.update(extra)
+
+
+_merge_area_tables()
+
 TEXTS: dict[str, dict[str, str]] = {"en": EN, "zh": ZH}
 
 

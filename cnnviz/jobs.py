@@ -31,6 +31,7 @@ This module never imports streamlit, and imports torch only inside the worker.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import itertools
 import multiprocessing as mp
 import os
@@ -41,9 +42,10 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -200,7 +202,7 @@ class JobState:
         c = self.config
         return f"{models.get(c.arch).title} · {c.optimizer} lr={c.lr:g} · bs {c.batch_size}"
 
-    def snapshot(self) -> "JobState":
+    def snapshot(self) -> JobState:
         lists = {f: list(getattr(self, f)) for f in (
             "steps", "losses", "running_acc", "eval_steps", "eval_epochs", "train_acc", "test_acc",
             "test_loss", "epochs")}
@@ -245,20 +247,16 @@ def worker_nice() -> int:
 
 
 def _lower_priority() -> None:
-    try:
+    with contextlib.suppress(AttributeError, OSError):  # not available here: run at the server's priority
         os.nice(worker_nice())
-    except (AttributeError, OSError):  # not available here: run at the server's priority
-        pass
 
 
 def _prepare_torch(threads: int) -> None:
     import torch
 
     torch.set_num_threads(max(1, threads))
-    try:
+    with contextlib.suppress(RuntimeError):
         torch.set_num_interop_threads(1)
-    except RuntimeError:
-        pass
 
 
 def _warm_up() -> None:
@@ -528,10 +526,8 @@ class JobManager:
                 q.cancel_join_thread()
                 q.close()
         shutil.rmtree(self._root, ignore_errors=True)
-        try:
+        with contextlib.suppress(Exception):
             atexit.unregister(self.close)
-        except Exception:
-            pass
 
     # ------------------------------------------------------------------ internals
 

@@ -13,12 +13,11 @@ the parametrized tests both iterate over it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import torch
 from torch import nn
-
 
 # ----------------------------------------------------------------------------- blocks
 

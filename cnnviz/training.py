@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -55,7 +56,7 @@ class TrainConfig:
     device: str | None = None    # None = CUDA when present, else CPU
 
     @classmethod
-    def for_arch(cls, arch: str, **overrides: Any) -> "TrainConfig":
+    def for_arch(cls, arch: str, **overrides: Any) -> TrainConfig:
         """The registry's recommended optimizer settings for ``arch``, plus overrides."""
         spec = models.get(arch)
         base = dict(arch=arch, optimizer=spec.optimizer, lr=spec.lr, epochs=spec.epochs,
@@ -63,7 +64,7 @@ class TrainConfig:
         base.update(overrides)
         return cls(**base)
 
-    def validate(self) -> "TrainConfig":
+    def validate(self) -> TrainConfig:
         """Raise ``ValueError`` with a message a learner can act on."""
         models.get(self.arch)  # KeyError with the list of choices
         if self.optimizer not in OPTIMIZERS:

@@ -8,12 +8,20 @@ import random
 import numpy as np
 import streamlit as st
 
-from cnnviz import checkpoints, figures
 from cnnviz import featuremaps as fm
+from cnnviz import figures
 from cnnviz.checkpoints import CheckpointError, CheckpointInfo
 from ui.common import checkpoint_options, embedded_data, load_model
-from ui.feature_maps import (PIXELATED_CSS, colorbar_url, layer_group, layer_note, layer_title, show_spec,
-                             tile_html, tile_url)
+from ui.feature_maps import (
+    PIXELATED_CSS,
+    colorbar_url,
+    layer_group,
+    layer_note,
+    layer_title,
+    show_spec,
+    tile_html,
+    tile_url,
+)
 from ui.i18n import lang, t, tf
 from ui.interact import feature_map_hover, take_pick
 from ui.sidebar import lecture_mode

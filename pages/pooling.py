@@ -1,6 +1,5 @@
 """Pooling: summarise each window by its maximum or its mean, and watch the size shrink."""
 
-import numpy as np
 import streamlit as st
 
 from cnnviz import figures, kernels, pooling

@@ -38,7 +38,8 @@ PAGES = {  # url path -> page (as routed by app.py)
 IDLE_JS = ("() => { const app = document.querySelector('[data-testid=\"stApp\"]');"
            " return !!app && app.getAttribute('data-test-script-state') === 'notRunning'"
            " && !document.querySelector('[data-testid=\"stStatusWidgetRunningIcon\"]')"
-           " && !!document.querySelector('[data-testid=\"stMainBlockContainer\"] [data-testid=\"stElementContainer\"]'); }")
+           " && !!document.querySelector("
+           "'[data-testid=\"stMainBlockContainer\"] [data-testid=\"stElementContainer\"]'); }")
 ERROR_SELECTOR = '[data-testid="stException"], [data-testid="stAlertContentError"]'
 
 
@@ -97,10 +98,8 @@ def stop_process_group(proc: subprocess.Popen, grace: float = 10.0) -> None:
     if proc.poll() is None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGTERM)
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(grace)
-        except subprocess.TimeoutExpired:
-            pass
     # training workers share the group; kill any that outlived the server
     with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)

@@ -1,6 +1,9 @@
+import contextlib
 import os
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -11,7 +14,6 @@ os.chdir(ROOT)  # AppTest resolves page paths against the working directory
 # One app server and one headless Chromium per test module (see tests/browser_support.py); a module
 # sets the server's environment with a module-level SERVER_ENV dict. Skipped without Chromium.
 
-import pytest  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +43,13 @@ def browser():
         yield b
 
 
+def pytest_collection_modifyitems(items):
+    """Every test in a ``test_browser_*`` module is a ``browser`` test (``-m "not browser"`` skips them)."""
+    for item in items:
+        if item.module.__name__.rsplit(".", 1)[-1].startswith("test_browser_"):
+            item.add_marker(pytest.mark.browser)
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield
@@ -60,8 +69,6 @@ def page(browser, app_server, request):
     pg = context.new_page()
     yield pg
     if getattr(request.node, "browser_test_failed", False):
-        try:
+        with contextlib.suppress(Exception):
             screenshot(pg, f"FAILED.{request.module.__name__.rsplit('.', 1)[-1]}.{request.node.name}")
-        except Exception:
-            pass
     context.close()

@@ -61,7 +61,8 @@ def test_sidebar_navigation_visits_every_page(page, app_server):
         before = title(page)
         nav.nth(i).click()
         page.wait_for_function("(t) => { const h = document.querySelector("
-                               "'[data-testid=\"stMainBlockContainer\"] h1'); return !!h && h.innerText.trim() !== t; }",
+                               "'[data-testid=\"stMainBlockContainer\"] h1');"
+                               " return !!h && h.innerText.trim() !== t; }",
                                arg=before, timeout=120_000)
         wait_idle(page)
         assert_no_errors(page, app_server, f"after clicking {hrefs[i]}")

@@ -37,7 +37,7 @@ def mass_centre(img: np.ndarray) -> tuple[float, float]:
 def test_result_is_mnist_shaped(name):
     img = prep(drawing.draw_strokes(DIGITS[name], 20))
     assert img.shape == (28, 28) and img.dtype == np.float32
-    assert 0.0 <= img.min() and img.max() <= 1.0 and img.max() > 0.9
+    assert img.min() >= 0.0 and img.max() <= 1.0 and img.max() > 0.9
     ink = img > 0.1
     rows, cols = np.flatnonzero(ink.any(1)), np.flatnonzero(ink.any(0))
     longer = max(rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1)

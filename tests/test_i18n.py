@@ -45,7 +45,8 @@ def test_chinese_texts_are_chinese():
         k for k in en if k.startswith(("arch.", "optimizer.")) and k.endswith((".title", ".adam", ".rmsprop"))} | {
         "preset.scharr_x.title", "preset.prewitt_x.title", "preset.scharr_y.title", "preset.prewitt_y.title"}
     assert same <= allowed, sorted(same - allowed)
-    formulas = {"kern.padding_mode_caption", "kern.magnitude_line", "fm.global_of"}   # only numbers and full-width punctuation
+    # only numbers and full-width punctuation
+    formulas = {"kern.padding_mode_caption", "kern.magnitude_line", "fm.global_of"}
     untranslated = [k for k, v in zh.items() if k not in allowed | formulas and not CJK.search(v)]
     assert not untranslated, untranslated
 

@@ -193,7 +193,7 @@ def test_unlisted_format_is_refused():
 def test_samples(key):
     img = images.load_sample(key)
     assert img.pixels.dtype == np.float32 and img.pixels.ndim in (2, 3)
-    assert 0 <= img.pixels.min() and img.pixels.max() <= 255
+    assert img.pixels.min() >= 0 and img.pixels.max() <= 255
     assert img.mode == ("L" if key in ("camera", "coins") else "RGB")
 
 

@@ -216,8 +216,8 @@ def test_conv_input_is_channels_last():
 
 def test_presets_are_as_specified():
     assert set(kernels.PRESETS) >= {"identity", "sobel_x", "sobel_y", "sobel_magnitude", "scharr_x", "scharr_y",
-                                    "prewitt_x", "prewitt_y", "laplacian", "outline", "box_blur", "gaussian3", "gaussian5", "sharpen",
-                                    "emboss"}
+                                    "prewitt_x", "prewitt_y", "laplacian", "outline", "box_blur", "gaussian3",
+                                    "gaussian5", "sharpen", "emboss"}
     np.testing.assert_array_equal(kernels.PRESETS["outline"].kernel, [[-1, -1, -1], [-1, 8, -1], [-1, -1, -1]])
     for key in ("box_blur", "gaussian3", "gaussian5", "sharpen", "emboss", "identity"):
         assert kernels.PRESETS[key].kernel.sum() == pytest.approx(1.0, abs=1e-6)

@@ -3,8 +3,8 @@ comparison, an unreadable checkpoint."""
 
 import base64
 import html
-import re
 import io
+import re
 from pathlib import Path
 from types import SimpleNamespace
 

@@ -1,13 +1,12 @@
 """AppTest of the training page: a short job end to end, Stop, bad learning rates, reconnecting."""
 
 import time
+from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from cnnviz import checkpoints
-
-from pathlib import Path
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "training.py")
 

@@ -112,8 +112,8 @@ def test_pyramid():
     assert len(pooling.pyramid(x, PoolParams("avg", 2, 2), max_levels=3)) == 3
 
 
-@pytest.mark.parametrize("params", [PoolParams("max", 2, 2), PoolParams("max", 3, 2, 1, True),
-                                    PoolParams("avg", 2, 2), PoolParams("avg", 3, 1, 1), PoolParams("avg", 3, 2, 1, True)])
+@pytest.mark.parametrize("params", [PoolParams("max", 2, 2), PoolParams("max", 3, 2, 1, True), PoolParams("avg", 2, 2),
+                                    PoolParams("avg", 3, 1, 1), PoolParams("avg", 3, 2, 1, True)])
 def test_worked_example(params):
     grid = pooling.random_grid(3, 6)
     ex = pooling.worked_example(grid, params)

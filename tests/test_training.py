@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from cnnviz import data, models
-from cnnviz.training import EndEvent, EpochEvent, EvalEvent, StepEvent, TrainConfig, evaluate, train
+from cnnviz.training import EndEvent, EvalEvent, StepEvent, TrainConfig, evaluate, train
 
 
 @pytest.fixture(scope="module")

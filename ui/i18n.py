@@ -66,3 +66,13 @@ def retitle(fig, titles=None, names=None, **layout):
     if layout:
         fig.update_layout(**layout)
     return fig
+
+
+def tm(message) -> str:
+    """A library message in the session's language: a :class:`cnnviz.messages.Msg`, or an error carrying
+    one (:class:`cnnviz.messages.MessageError`)."""
+    from cnnviz.messages import MessageError
+
+    if isinstance(message, MessageError):
+        message = message.message
+    return message.render(lang())
