@@ -70,3 +70,13 @@ def checkpoint_options() -> dict[str, checkpoints.CheckpointInfo]:
 def user_checkpoint_dir() -> Path:
     """Where users' own checkpoints are saved (``CNNVIZ_USER_CHECKPOINTS``, default ``checkpoints/user``)."""
     return Path(os.environ.get("CNNVIZ_USER_CHECKPOINTS", "checkpoints/user"))
+
+
+_MD_SPECIAL = "\\`*_{}[]()<>#+-.!|$~:"
+
+
+def md_escape(text: object) -> str:
+    """``text`` from a file or a user (a checkpoint's class names or file name, an upload's name) made safe
+    to put inside markdown: every character markdown, HTML or LaTeX could act on is backslash-escaped, so a
+    crafted name shows as itself and never loads an image, adds a link or renders a formula."""
+    return "".join("\\" + c if c in _MD_SPECIAL else c for c in str(text))
