@@ -27,7 +27,7 @@ class Msg:
         from . import i18n
 
         args = {k: (v.render(lang) if isinstance(v, Msg) else v) for k, v in self.args.items()}
-        return i18n.t(self.key, lang, **args)
+        return i18n.template(self.key, lang).format(**args)   # any argument name, "lang" too
 
     def english(self) -> str:
         """The English text, for the CLI, logs and exception messages."""
