@@ -5,9 +5,9 @@ Every user-visible text of the pages lives in :data:`TEXTS`; a test checks that 
 languages have the same keys with the same ``{placeholders}``.  Texts are
 ``str.format`` templates, so literal braces must be doubled.
 
-The English texts of library data (kernel presets, padding modes, display scalings,
-model descriptions, ...) are copies of the strings in those modules; a test checks
-that the copies match.
+Kernel presets, padding modes, display scalings and pooling kinds exist here only (the
+library names them by key).  The English texts of other library data (model descriptions, ...)
+are copies of the strings in those modules; a test checks that the copies match.
 """
 
 from __future__ import annotations

@@ -9,7 +9,6 @@ Images are float32 in 0–255, ``H×W×C`` (C = 1 grayscale, 3 RGB).  Like ``nn.
 from __future__ import annotations
 
 import math
-import math as _math
 import warnings
 from dataclasses import dataclass
 
@@ -18,6 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from .images import rgbx_base, to_gray
+from .messages import MessageError, Msg, msg
 from .runtime import malloc_tuned
 
 
@@ -60,26 +60,21 @@ def formula_text(size: int, kernel: int, padding: int = 0, stride: int = 1, dila
 # ----------------------------------------------------------------------------- presets
 
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
-PADDING_MODE_HELP = {
-    "zeros": "pixels outside the image count as 0 (black), which darkens or brightens the border",
-    "reflect": "the image is mirrored at its edge, without repeating the edge pixel (… c b | a b c …)",
-    "replicate": "the edge pixel is repeated outwards (… a a | a b c …)",
-    "circular": "the image wraps around: the left edge continues with the right edge",
-}
 MAX_ABS_WEIGHT = 1e3
 MAX_KERNEL_SIDE = 15
 
 
-class KernelError(ValueError):
-    """Bad kernel or convolution settings; the message says why, for the user."""
+class KernelError(MessageError):
+    """Bad kernel or convolution settings: a message key (``kern.err.*``, :mod:`cnnviz.texts.kernels`) and
+    its arguments; ``str(err)`` is the English text."""
 
 
 @dataclass(frozen=True)
 class Preset:
+    """A hand-made kernel; its title and description are the keys ``preset.<key>.title`` / ``.desc``."""
+
     key: str
-    title: str
     kernels: tuple[np.ndarray, ...]   # one kernel, or (x, y) for a gradient magnitude
-    description: str
     scaling: str = "clip"             # the display scaling that suits it
     combine: str = "single"           # "single" or "magnitude" (sqrt(gx² + gy²))
 
@@ -101,51 +96,21 @@ _SOBEL_Y = _k([[-1, -2, -1], [0, 0, 0], [1, 2, 1]])
 _G5 = np.outer([1, 4, 6, 4, 1], [1, 4, 6, 4, 1])
 
 PRESETS: dict[str, Preset] = {p.key: p for p in [
-    Preset("identity", "Identity", (_k([[0, 0, 0], [0, 1, 0], [0, 0, 0]]),),
-           "Copies the centre pixel: the output equals the input. A good start to see what padding "
-           "and stride alone do."),
-    Preset("sobel_x", "Sobel x (vertical edges)", (_SOBEL_X,),
-           "Right column minus left column, with the middle row weighted twice: responds to left–right "
-           "brightness changes, i.e. vertical edges. Dark-to-light gives positive values, light-to-dark "
-           "negative.", "diverging"),
-    Preset("sobel_y", "Sobel y (horizontal edges)", (_SOBEL_Y,),
-           "Bottom row minus top row: responds to top–bottom changes, i.e. horizontal edges.", "diverging"),
-    Preset("sobel_magnitude", "Gradient magnitude (Sobel)", (_SOBEL_X, _SOBEL_Y),
-           "Applies Sobel x and Sobel y and combines them as √(gx² + gy²): edge strength in every "
-           "direction. Not a single convolution: two kernels and a non-linear step.", "absolute",
-           "magnitude"),
-    Preset("scharr_x", "Scharr x", (_k([[-3, 0, 3], [-10, 0, 10], [-3, 0, 3]]),),
-           "Like Sobel x with weights 3-10-3: its response depends less on the edge's angle.",
-           "diverging"),
-    Preset("scharr_y", "Scharr y", (_k([[-3, -10, -3], [0, 0, 0], [3, 10, 3]]),),
-           "Scharr x turned by 90°: bottom row minus top row with weights 3-10-3, for horizontal edges.",
-           "diverging"),
-    Preset("prewitt_x", "Prewitt x", (_k([[-1, 0, 1], [-1, 0, 1], [-1, 0, 1]]),),
-           "The plainest vertical-edge detector: right column minus left column, equal weights.",
-           "diverging"),
-    Preset("prewitt_y", "Prewitt y", (_k([[-1, -1, -1], [0, 0, 0], [1, 1, 1]]),),
-           "The plainest horizontal-edge detector: bottom row minus top row, equal weights.",
-           "diverging"),
-    Preset("laplacian", "Laplacian", (_k([[0, 1, 0], [1, -4, 1], [0, 1, 0]]),),
-           "Four neighbours minus four times the centre: a second derivative. Zero on flat areas and "
-           "smooth ramps, a +/− pair on both sides of each edge.", "diverging"),
-    Preset("outline", "Outline", (_k([[-1, -1, -1], [-1, 8, -1], [-1, -1, -1]]),),
-           "Eight times the centre minus its eight neighbours (the seed's kernel). Its weights sum to 0, "
-           "so flat regions go to 0 and only outlines stay.", "absolute"),
-    Preset("box_blur", "Box blur 3×3", (_k(np.ones((3, 3)), 1 / 9),),
-           "The mean of the 3×3 neighbourhood: every weight is 1/9, so the weights sum to 1 and the "
-           "brightness is kept."),
-    Preset("gaussian3", "Gaussian blur 3×3", (_k([[1, 2, 1], [2, 4, 2], [1, 2, 1]], 1 / 16),),
-           "A weighted mean, closer pixels count more (1-2-1 × 1-2-1, divided by 16): a softer blur "
-           "than the box."),
-    Preset("gaussian5", "Gaussian blur 5×5", (_k(_G5, 1 / 256),),
-           "Binomial weights 1-4-6-4-1 in both directions, divided by 256: a wider, smooth blur."),
-    Preset("sharpen", "Sharpen", (_k([[0, -1, 0], [-1, 5, -1], [0, -1, 0]]),),
-           "The pixel plus its difference from its four neighbours (identity minus a Laplacian): edges get "
-           "more contrast. The weights sum to 1."),
-    Preset("emboss", "Emboss", (_k([[-2, -1, 0], [-1, 1, 1], [0, 1, 2]]),),
-           "Bright on one side of each edge, dark on the other, as if lit from the lower right: a relief "
-           "effect. The weights sum to 1."),
+    Preset("identity", (_k([[0, 0, 0], [0, 1, 0], [0, 0, 0]]),)),
+    Preset("sobel_x", (_SOBEL_X,), "diverging"),
+    Preset("sobel_y", (_SOBEL_Y,), "diverging"),
+    Preset("sobel_magnitude", (_SOBEL_X, _SOBEL_Y), "absolute", "magnitude"),
+    Preset("scharr_x", (_k([[-3, 0, 3], [-10, 0, 10], [-3, 0, 3]]),), "diverging"),
+    Preset("scharr_y", (_k([[-3, -10, -3], [0, 0, 0], [3, 10, 3]]),), "diverging"),
+    Preset("prewitt_x", (_k([[-1, 0, 1], [-1, 0, 1], [-1, 0, 1]]),), "diverging"),
+    Preset("prewitt_y", (_k([[-1, -1, -1], [0, 0, 0], [1, 1, 1]]),), "diverging"),
+    Preset("laplacian", (_k([[0, 1, 0], [1, -4, 1], [0, 1, 0]]),), "diverging"),
+    Preset("outline", (_k([[-1, -1, -1], [-1, 8, -1], [-1, -1, -1]]),), "absolute"),
+    Preset("box_blur", (_k(np.ones((3, 3)), 1 / 9),)),
+    Preset("gaussian3", (_k([[1, 2, 1], [2, 4, 2], [1, 2, 1]], 1 / 16),)),
+    Preset("gaussian5", (_k(_G5, 1 / 256),)),
+    Preset("sharpen", (_k([[0, -1, 0], [-1, 5, -1], [0, -1, 0]]),)),
+    Preset("emboss", (_k([[-2, -1, 0], [-1, 1, 1], [0, 1, 2]]),)),
 ]}
 
 
@@ -153,7 +118,7 @@ def preset(key: str) -> Preset:
     try:
         return PRESETS[key]
     except KeyError:
-        raise KernelError(f"Unknown kernel preset {key!r}; choose one of {', '.join(PRESETS)}.") from None
+        raise KernelError("kern.err.unknown_preset", key=key, choices=", ".join(PRESETS)) from None
 
 
 # ----------------------------------------------------------------------------- custom kernels
@@ -166,64 +131,58 @@ def validate_kernel(values, sizes: tuple[int, ...] | None = None) -> np.ndarray:
     try:
         arr = np.array(values, dtype=object)
     except Exception:  # noqa: BLE001
-        raise KernelError("The kernel must be a grid of numbers.") from None
+        raise KernelError("kern.err.grid") from None
     if arr.ndim != 2 or arr.shape[0] < 1 or arr.shape[1] < 1:
-        raise KernelError("The kernel must be a 2-D grid of numbers.")
+        raise KernelError("kern.err.grid_2d")
     h, w = arr.shape
     if sizes is not None and (h not in sizes or w not in sizes):
-        raise KernelError(f"The kernel is {h}×{w}; use one of {', '.join(f'{s}×{s}' for s in sizes)}.")
+        raise KernelError("kern.err.size", h=h, w=w, sizes=", ".join(f"{s}×{s}" for s in sizes))
     if h > MAX_KERNEL_SIDE or w > MAX_KERNEL_SIDE:
-        raise KernelError(f"The kernel is {h}×{w}; at most {MAX_KERNEL_SIDE}×{MAX_KERNEL_SIDE} is allowed.")
+        raise KernelError("kern.err.too_large", h=h, w=w, max=MAX_KERNEL_SIDE)
     out = np.empty((h, w), dtype=np.float64)
     for r in range(h):
         for c in range(w):
             v = arr[r, c]
-            where = f"row {r + 1}, column {c + 1}"
+            where = dict(row=r + 1, col=c + 1)
             if v is None or (isinstance(v, str) and not v.strip()):
-                raise KernelError(f"The kernel cell at {where} is empty. Enter a number.")
+                raise KernelError("kern.err.cell_empty", **where)
             if isinstance(v, bool):
-                raise KernelError(f"The kernel cell at {where} is not a number.")
+                raise KernelError("kern.err.cell_not_number", **where)
             try:
                 f = float(v)
             except (TypeError, ValueError):
-                raise KernelError(f"The kernel cell at {where} ({v!r}) is not a number.") from None
-            if _math.isnan(f):
-                raise KernelError(f"The kernel cell at {where} is empty or not a number (NaN). Enter a number.")
-            if _math.isinf(f):
-                raise KernelError(f"The kernel cell at {where} is infinite. Enter a finite number.")
+                raise KernelError("kern.err.cell_text", value=str(v), **where) from None
+            if math.isnan(f):
+                raise KernelError("kern.err.cell_nan", **where)
+            if math.isinf(f):
+                raise KernelError("kern.err.cell_inf", **where)
             if abs(f) > MAX_ABS_WEIGHT:
-                raise KernelError(f"The kernel cell at {where} is {f:g}; weights must lie between "
-                                  f"−{MAX_ABS_WEIGHT:g} and {MAX_ABS_WEIGHT:g}.")
+                raise KernelError("kern.err.cell_range", value=f, max=MAX_ABS_WEIGHT, **where)
             out[r, c] = f
     return out.astype(np.float32)
 
 
-def normalise(kernel: np.ndarray) -> tuple[np.ndarray, str]:
-    """Divide by the sum so a flat image keeps its brightness; returns ``(kernel, explanation)``.
+def normalise(kernel: np.ndarray) -> tuple[np.ndarray, Msg]:
+    """Divide by the sum so a flat image keeps its brightness; returns ``(kernel, how)`` (``how``: a message).
 
     A kernel whose weights sum to 0 (an edge detector) cannot be divided by its sum; it is
     scaled so its positive weights sum to 1 instead, which keeps outputs within ±255.
     """
-    from .i18n import t
-
-    kernel, key, args = normalise_parts(kernel)
-    return kernel, t(key, "en", **args)
-
-
-def normalise_parts(kernel: np.ndarray) -> tuple[np.ndarray, str, dict]:
-    """:func:`normalise` with the explanation as a translation key and its arguments."""
     k = np.asarray(kernel, dtype=np.float64)
     total = float(k.sum())
     scale = float(np.abs(k).sum()) or 1.0
     if abs(total) > 1e-9 * scale:
-        return (k / total).astype(np.float32), "norm.sum", dict(total=total)
+        return (k / total).astype(np.float32), msg("norm.sum", total=total)
     positive = float(k[k > 0].sum())
     if positive == 0:
-        return k.astype(np.float32), "norm.zero", {}
-    return (k / positive).astype(np.float32), "norm.edge", dict(positive=positive)
+        return k.astype(np.float32), msg("norm.zero")
+    return (k / positive).astype(np.float32), msg("norm.edge", positive=positive)
 
 
 # ----------------------------------------------------------------------------- convolution
+
+COLOR_MODES = ("gray", "rgb")   # grayscale; RGB with each channel filtered separately
+
 
 @dataclass(frozen=True)
 class ConvParams:
@@ -231,7 +190,7 @@ class ConvParams:
     padding: int = 0
     padding_mode: str = "zeros"
     dilation: int = 1
-    color: str = "gray"   # "gray" or "rgb" (each channel filtered separately)
+    color: str = "gray"   # one of COLOR_MODES
 
 
 def prepare_input(pixels: np.ndarray, color: str = "gray") -> np.ndarray:
@@ -239,9 +198,9 @@ def prepare_input(pixels: np.ndarray, color: str = "gray") -> np.ndarray:
     (:func:`cnnviz.images.rgbx`, what the image loader makes) stays that view."""
     pixels = np.asarray(pixels)
     if pixels.ndim not in (2, 3) or (pixels.ndim == 3 and pixels.shape[2] not in (1, 3)):
-        raise KernelError(f"The image must be H×W or H×W×3, not {'×'.join(map(str, pixels.shape))}.")
-    if color not in ("gray", "rgb"):
-        raise KernelError(f"Unknown colour mode {color!r}; use 'gray' or 'rgb'.")
+        raise KernelError("kern.err.image_shape", shape="×".join(map(str, pixels.shape)))
+    if color not in COLOR_MODES:
+        raise KernelError("kern.err.color", color=color, choices=", ".join(COLOR_MODES))
     if color == "gray" or pixels.ndim == 2:
         x = to_gray(pixels) if pixels.ndim == 3 and pixels.shape[2] == 3 else pixels.reshape(pixels.shape[:2])
         return np.ascontiguousarray(x, dtype=np.float32)[..., None]
@@ -255,29 +214,25 @@ def check_params(height: int, width: int, kernel_shape: tuple[int, int], params:
     kh, kw = kernel_shape
     s, p, d = params.stride, params.padding, params.dilation
     if not isinstance(s, (int, np.integer)) or s < 1:
-        raise KernelError(f"Stride {s} is not allowed: the stride is how far the kernel moves at each step, "
-                          "so it must be at least 1 (stride 0 would never move).")
+        raise KernelError("kern.err.stride", value=s)
     if not isinstance(d, (int, np.integer)) or d < 1:
-        raise KernelError(f"Dilation {d} is not allowed: it must be at least 1 (1 = no gaps).")
+        raise KernelError("kern.err.dilation", value=d)
     if not isinstance(p, (int, np.integer)) or p < 0:
-        raise KernelError(f"Padding {p} is not allowed: it must be 0 or more.")
+        raise KernelError("kern.err.padding", value=p)
     if params.padding_mode not in PADDING_MODES:
-        raise KernelError(f"Unknown padding mode {params.padding_mode!r}; choose one of "
-                          f"{', '.join(PADDING_MODES)}.")
+        raise KernelError("kern.err.padding_mode", mode=params.padding_mode, choices=", ".join(PADDING_MODES))
     if height < 1 or width < 1:
-        raise KernelError("The image is empty.")
+        raise KernelError("kern.err.empty_image")
     if p > 0 and params.padding_mode == "reflect" and (p >= height or p >= width):
-        raise KernelError(f"Reflect padding of {p} needs an image larger than {p} pixels in both directions "
-                          f"(this one is {height}×{width}); use less padding or another mode.")
+        raise KernelError("kern.err.reflect", p=p, h=height, w=width)
     if p > 0 and params.padding_mode == "circular" and (p > height or p > width):
-        raise KernelError(f"Circular padding of {p} cannot wrap a {height}×{width} image more than once; "
-                          "use less padding.")
+        raise KernelError("kern.err.circular", p=p, h=height, w=width)
     span_h, span_w = d * (kh - 1) + 1, d * (kw - 1) + 1
     if span_h > height + 2 * p or span_w > width + 2 * p:
-        dil = f" (spanning {span_h}×{span_w} pixels with dilation {d})" if d > 1 else ""
-        raise KernelError(f"The {kh}×{kw} kernel{dil} does not fit in the padded image "
-                          f"({height + 2 * p}×{width + 2 * p} = {height}×{width} plus padding {p} on each side). "
-                          "Add padding, reduce the dilation or use a larger image.")
+        sizes = dict(kh=kh, kw=kw, ph=height + 2 * p, pw=width + 2 * p, h=height, w=width, p=p)
+        if d > 1:
+            raise KernelError("kern.err.no_fit_dilated", sh=span_h, sw=span_w, d=d, **sizes)
+        raise KernelError("kern.err.no_fit", **sizes)
     return (output_size(height, kh, p, s, d), output_size(width, kw, p, s, d))
 
 
@@ -413,9 +368,9 @@ def apply_kernels(pixels: np.ndarray, kernels, params: ConvParams = ConvParams()
     if ks.ndim == 2:
         ks = ks[None]
     if combine not in ("single", "magnitude"):
-        raise KernelError(f"Unknown combination {combine!r}.")
+        raise KernelError("kern.err.combine", combine=combine)
     if combine == "magnitude" and ks.shape[0] != 2:
-        raise KernelError("The gradient magnitude needs exactly two kernels (x and y).")
+        raise KernelError("kern.err.magnitude")
     x = prepare_input(pixels, params.color)
     parts = correlate(x, ks, params)
     output = parts[0]
@@ -440,28 +395,18 @@ def size_text(result_or_size, kernel_shape: tuple[int, int], params: ConvParams)
 
 # ----------------------------------------------------------------------------- display scaling
 
-SCALINGS = {
-    "clip": "Clip to 0–255: values below 0 show as black and above 255 as white, as a photo editor "
-            "shows a filtered image. Right for blur, sharpen, emboss and identity; hides negative edges.",
-    "absolute": "Absolute value: |output| from black (0) to white (the largest response). Shows edge "
-                "strength but not its direction (dark-to-light and light-to-dark look the same).",
-    "minmax": "Min–max: the most negative value is black and the most positive white. Zero becomes a "
-              "grey whose shade depends on the image.",
-    "diverging": "Diverging colours: blue is negative, white is 0 and red is positive, symmetric around 0 "
-                 "(±the largest |value|). Shows both the sign and the strength.",
-}
+SCALINGS = ("clip", "absolute", "minmax", "diverging")   # explained by the keys scaling.<name>
 
 # ColorBrewer RdBu, reversed: blue (negative) → white (0) → red (positive)
 _RDBU = np.array([[5, 48, 97], [33, 102, 172], [67, 147, 195], [146, 197, 222], [209, 229, 240],
                   [247, 247, 247], [253, 219, 199], [244, 165, 130], [214, 96, 77], [178, 24, 43],
                   [103, 0, 31]], dtype=np.float64)
-DIVERGING_COLORSCALE = [[i / 10, f"rgb({r},{g},{b})"] for i, (r, g, b) in enumerate(_RDBU.astype(int))]
 
 
 def diverging_rgb(values: np.ndarray, limit: float) -> np.ndarray:
     """Map values in ``[-limit, limit]`` to RdBu colours (uint8 ``…×3``); ``limit <= 0`` gives white."""
     v = np.asarray(values, dtype=np.float64)
-    t = np.zeros_like(v) if limit <= 0 or not _math.isfinite(limit) else np.clip(v / limit, -1.0, 1.0)
+    t = np.zeros_like(v) if limit <= 0 or not math.isfinite(limit) else np.clip(v / limit, -1.0, 1.0)
     pos = (t + 1.0) * 5.0                     # 0..10 along the 11 anchors
     i0 = np.clip(np.floor(pos).astype(int), 0, 9)
     frac = (pos - i0)[..., None]
@@ -475,11 +420,9 @@ class DisplayImage:
     low: float            # the value shown as black (or as the blue end)
     high: float           # the value shown as white (or as the red end)
     scaling: str
-    legend: str           # one line for the user
-    factor: float = 1.0   # display downscale factor (1 = full resolution)
+    legend: tuple[Msg, ...]   # one line for the user: these messages, translated and joined in order
+    factor: float = 1.0       # display downscale factor (1 = full resolution)
     flat: bool = False
-    # the legend as translation-table parts ``((key, args), ...)`` (see cnnviz.i18n), joined in order
-    legend_parts: tuple = ()
 
 
 def _robust_top(values: np.ndarray, percentile: float | None) -> tuple[float, float]:
@@ -507,51 +450,39 @@ def scale_for_display(output: np.ndarray, scaling: str = "clip", max_side: int |
     from .images import display_downscale
 
     if scaling not in SCALINGS:
-        raise KernelError(f"Unknown scaling {scaling!r}; choose one of {', '.join(SCALINGS)}.")
+        raise KernelError("kern.err.scaling", scaling=scaling, choices=", ".join(SCALINGS))
     out = np.asarray(output, dtype=np.float32)
     if out.ndim == 3 and out.shape[2] == 1:
         out = out[..., 0]
     if out.size == 0:
-        raise KernelError("The output is empty.")
+        raise KernelError("kern.err.empty_output")
     lo, hi = float(out.min()), float(out.max())
     flat = hi == lo
     small, factor = display_downscale(out, max_side) if max_side else (out, 1.0)
     small = small.astype(np.float64)
     if scaling == "clip":
         img = np.clip(np.rint(small), 0, 255).astype(np.uint8)
-        parts = (("legend.clip", dict(lo=lo, hi=hi)),)
-        return DisplayImage(img, 0.0, 255.0, scaling, _legend(parts), factor, flat, parts)
-    if scaling in ("absolute", "diverging"):
-        limit, top = _robust_top(out, percentile)
-        sat = () if limit >= top else (("legend.sat", dict(top=top, percentile=percentile)),)
+        return DisplayImage(img, 0.0, 255.0, scaling, (msg("legend.clip", lo=lo, hi=hi),), factor, flat)
+    if scaling == "minmax":
+        if flat:
+            img, legend = np.full(small.shape, 128, np.uint8), msg("legend.minmax_flat", lo=lo)
+        else:
+            img = np.clip(np.rint((small - lo) * (255.0 / (hi - lo))), 0, 255).astype(np.uint8)
+            legend = msg("legend.minmax", lo=lo, hi=hi)
+        return DisplayImage(img, lo, hi, scaling, (legend,), factor, flat)
+    limit, top = _robust_top(out, percentile)
+    sat = () if limit >= top else (msg("legend.sat", top=top, percentile=percentile),)
     if scaling == "absolute":
         img = np.zeros(small.shape, np.uint8) if limit == 0 else \
             np.clip(np.rint(np.abs(small) * (255.0 / limit)), 0, 255).astype(np.uint8)
-        parts = ((("legend.absolute_zero", {}),) if limit == 0 else
-                 (("legend.absolute", dict(limit=limit)), *sat))
-        return DisplayImage(img, 0.0, limit, scaling, _legend(parts), factor, flat, parts)
-    if scaling == "minmax":
-        if flat:
-            img = np.full(small.shape, 128, np.uint8)
-            parts = (("legend.minmax_flat", dict(lo=lo)),)
-        else:
-            img = np.clip(np.rint((small - lo) * (255.0 / (hi - lo))), 0, 255).astype(np.uint8)
-            parts = (("legend.minmax", dict(lo=lo, hi=hi)),)
-        return DisplayImage(img, lo, hi, scaling, _legend(parts), factor, flat, parts)
+        legend = (msg("legend.absolute_zero"),) if limit == 0 else (msg("legend.absolute", limit=limit), *sat)
+        return DisplayImage(img, 0.0, limit, scaling, legend, factor, flat)
     # diverging
-    mono = small.mean(axis=2) if small.ndim == 3 else small
-    img = diverging_rgb(mono, limit)
-    parts = ((("legend.diverging_zero", {}),) if limit == 0 else
-             (("legend.diverging", dict(limit=limit)), *sat))
+    img = diverging_rgb(small.mean(axis=2) if small.ndim == 3 else small, limit)
+    legend = (msg("legend.diverging_zero"),) if limit == 0 else (msg("legend.diverging", limit=limit), *sat)
     if small.ndim == 3:
-        parts += (("legend.rgb_mean", {}),)
-    return DisplayImage(img, -limit, limit, scaling, _legend(parts), factor, flat, parts)
-
-
-def _legend(parts, lang: str = "en") -> str:
-    from .i18n import t
-
-    return "".join(t(key, lang, **args) for key, args in parts)
+        legend += (msg("legend.rgb_mean"),)
+    return DisplayImage(img, -limit, limit, scaling, legend, factor, flat)
 
 
 # ----------------------------------------------------------------------------- pixel inspector
@@ -601,10 +532,10 @@ def inspect_pixel(result: ConvResult, row: int, col: int, channel: int = 0) -> I
     """
     oh, ow = result.out_size
     if not (0 <= row < oh and 0 <= col < ow):
-        raise KernelError(f"Output pixel ({row}, {col}) is outside the {oh}×{ow} output.")
+        raise KernelError("kern.err.outside", row=row, col=col, oh=oh, ow=ow)
     c = result.input.shape[2]
     if not 0 <= channel < c:
-        raise KernelError(f"Channel {channel} does not exist (the input has {c}).")
+        raise KernelError("kern.err.channel", channel=channel, n=c)
     p = result.params
     n_k, kh, kw = result.kernels.shape
     h, w = result.in_size
@@ -618,8 +549,8 @@ def inspect_pixel(result: ConvResult, row: int, col: int, channel: int = 0) -> I
         window = np.where(in_padding, 0.0, window)
     kernels = [result.kernels[k].astype(np.float64) for k in range(n_k)]
     products = [window * k for k in kernels]
-    sums = [_math.fsum(pr.ravel().tolist()) for pr in products]
-    value = _math.sqrt(sums[0] ** 2 + sums[1] ** 2) if result.combine == "magnitude" else sums[0]
+    sums = [math.fsum(pr.ravel().tolist()) for pr in products]
+    value = math.sqrt(sums[0] ** 2 + sums[1] ** 2) if result.combine == "magnitude" else sums[0]
     return Inspection(row, col, channel, rows, cols, window, in_padding, kernels, products, sums, value,
                       float(result.output[row, col, channel]), result.combine)
 
@@ -636,7 +567,7 @@ def output_pixel_near(row: float, col: float, kernel_shape: tuple[int, int], par
         return min(max(r, 0), n - 1)
 
     if not all(math.isfinite(v) for v in (row, col)) or min(out_size) < 1:
-        raise KernelError("No output pixel to pick.")
+        raise KernelError("kern.err.no_pick")
     return nearest(row, kernel_shape[0], out_size[0]), nearest(col, kernel_shape[1], out_size[1])
 
 
@@ -647,8 +578,7 @@ def first_conv(model: torch.nn.Module) -> tuple[str, torch.nn.Conv2d]:
     for name, mod in model.named_modules():
         if isinstance(mod, torch.nn.Conv2d):
             return name, mod
-    raise KernelError("This model has no convolution layer (an MLP looks at all pixels at once), so it "
-                      "has no kernels to apply. Choose a CNN.")
+    raise KernelError("kern.err.no_conv")
 
 
 @dataclass
@@ -681,8 +611,7 @@ def apply_learned(pixels: np.ndarray, model: torch.nn.Module, mean: float = 0.13
 
     name, conv = first_conv(model)
     if conv.in_channels != 1 or conv.groups != 1:
-        raise KernelError(f"Layer {name} expects {conv.in_channels} input channels; only grayscale models "
-                          "are supported.")
+        raise KernelError("kern.err.in_channels", layer=name, n=conv.in_channels)
     gray = to_gray(np.asarray(pixels, dtype=np.float32)) if np.ndim(pixels) == 3 else \
         np.asarray(pixels, dtype=np.float32)
     x = gray / np.float32(255.0)

@@ -8,7 +8,7 @@ import streamlit as st
 
 from cnnviz import checkpoints, figures, kernels
 from ui.common import checkpoint_options, load_model
-from ui.i18n import retitle, t, tf
+from ui.i18n import lang, t, tf, tm
 from ui.image_source import describe, pick_image
 from ui.interact import picture_click, take_pick
 from ui.sidebar import lecture_mode, styled
@@ -20,7 +20,7 @@ lecture = lecture_mode()    # lecture mode: bigger figures, no dilation or paddi
 
 
 def legend(disp: kernels.DisplayImage) -> str:
-    return "".join(t(key, **args) for key, args in disp.legend_parts) if disp.legend_parts else disp.legend
+    return "".join(tm(m) for m in disp.legend)
 
 
 st.title(t("kern.title"))
@@ -74,13 +74,13 @@ with col_kernel:
         try:
             kernel = kernels.validate_kernel(np.asarray(values, dtype=object), sizes=(3, 5))
             if normalise:
-                kernel, how, how_args = kernels.normalise_parts(kernel)
-                st.caption(t("kern.normalised", how=t(how, **how_args)))
+                kernel, how = kernels.normalise(kernel)
+                st.caption(t("kern.normalised", how=tm(how)))
             kernel_stack = kernel[None]
             description = t("kern.custom_desc")
             default_scaling = "clip" if abs(float(kernel.sum()) - 1) < 1e-6 else "diverging"
         except kernels.KernelError as exc:
-            kernel_error = t("kern.bad_kernel", error=exc)
+            kernel_error = t("kern.bad_kernel", error=tm(exc))
             kernel_stack = None
             description = ""
             default_scaling = "clip"
@@ -98,7 +98,7 @@ with col_kernel:
         kcols = st.columns(len(kernel_stack))
         for kc, k, nm in zip(kcols, kernel_stack, names):
             kc.plotly_chart(styled(figures.kernel_figure(k, t("kern.fig_kernel_n", name=nm) if nm else
-                                                         t("kern.fig_kernel"))), key=f"kfig_{nm}",
+                                                         t("kern.fig_kernel"), lang=lang())), key=f"kfig_{nm}",
                             config={"displayModeBar": False})
         total = float(kernel_stack[0].sum())
         st.caption(t("kern.sum", total=total)
@@ -141,7 +141,7 @@ try:
     out_h, out_w = kernels.check_params(h, w, (kh, kw), params)
     result = kernels.apply_kernels(img.pixels, kernel_stack, params, combine)
 except kernels.KernelError as exc:
-    st.error(t("kern.conv_error", error=exc), icon="🚫")
+    st.error(t("kern.conv_error", error=tm(exc)), icon="🚫")
     st.stop()
 
 # ----------------------------------------------------------------------------- sizes
@@ -242,8 +242,7 @@ for k_idx, (k, prod, s) in enumerate(zip(ins.kernels, ins.products, ins.sums)):
     label = t(["kern.gx", "kern.gy"][k_idx]) if ins.combine == "magnitude" else ""
     if label:
         st.markdown(f"**{label}**")
-    fig = retitle(figures.inspector_figure(ins.window, k, prod, ins.in_padding, s),
-                  [t("kern.insp_window"), t("kern.insp_weights"), t("kern.insp_products", total=s)])
+    fig = figures.inspector_figure(ins.window, k, prod, ins.in_padding, s, lang=lang())
     st.plotly_chart(styled(fig), key=f"insp_{k_idx}", config={"displayModeBar": False})
 
 pairs = [(v, k) for v, k in zip(ins.window.ravel(), ins.kernels[0].ravel()) if k != 0]
@@ -302,14 +301,14 @@ if model is not None:
     try:
         learned = kernels.apply_learned(img.pixels, model, meta.mean, meta.std, invert)
     except kernels.KernelError as exc:
-        st.warning(t("kern.learned_error", error=exc), icon="⚠️")
+        st.warning(t("kern.learned_error", error=tm(exc)), icon="⚠️")
     else:
         n = learned.weights.shape[0]
         kh_, kw_ = learned.kernel_size
         st.markdown(t("kern.layer_line", layer=learned.layer, n=n, kh=kh_, kw=kw_, stride=learned.stride,
                       padding=learned.padding, ow=learned.out_size[1], oh=learned.out_size[0]))
         st.plotly_chart(styled(figures.weights_grid_figure(learned.weights, [f"#{i}" for i in range(n)],
-                                                           cols=min(n, 16), cell=70)),
+                                                           cols=min(n, 16), cell=70, lang=lang())),
                         key="klearned_w", config={"displayModeBar": False})
         per_row = 4 if lecture else 6
         for start in range(0, n, per_row):

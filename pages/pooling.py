@@ -4,7 +4,7 @@ import streamlit as st
 
 from cnnviz import figures, kernels, pooling
 from cnnviz.images import to_gray
-from ui.i18n import retitle, t, tf
+from ui.i18n import lang, t, tf, tm
 from ui.image_source import describe, pick_image, upscale_nearest
 from ui.sidebar import lecture_mode, styled
 
@@ -42,7 +42,7 @@ if img is not None:
     try:
         out = pooling.pool(pixels, params)
     except pooling.PoolingError as exc:
-        st.error(t("pool.error", error=exc), icon="🚫")
+        st.error(t("pool.error", error=tm(exc)), icon="🚫")
         out = None
     if out is not None:
         oh, ow = out.shape[:2]
@@ -91,7 +91,7 @@ grid = pooling.random_grid(int(seed), int(size))
 try:
     example = pooling.worked_example(grid, params)
 except pooling.PoolingError as exc:
-    st.warning(t("pool.example_error", error=exc), icon="⚠️")
+    st.warning(t("pool.example_error", error=tm(exc)), icon="⚠️")
 else:
     n = len(example.windows)
     with e3:
@@ -100,9 +100,7 @@ else:
     gh, gw = grid.shape
     oh_, ow_ = example.output.shape
     pad = params.padding
-    fig = retitle(figures.pool_example_figure(example, highlight),
-                  [t("pool.ex_input_pad", h=gh, w=gw, p=pad) if pad else t("pool.ex_input", h=gh, w=gw),
-                   t("pool.ex_output", h=oh_, w=ow_)])
+    fig = figures.pool_example_figure(example, highlight, lang=lang())
     st.plotly_chart(styled(fig), key="pool_example",
                     config={"displayModeBar": False})
     gh, gw = grid.shape

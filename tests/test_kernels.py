@@ -1,6 +1,7 @@
 """Kernels against references: torch shapes, scipy.ndimage.correlate, exact inspector sums."""
 
 import math
+import re
 import warnings
 
 import numpy as np
@@ -239,6 +240,7 @@ def test_bad_kernel_values(bad, match):
     with pytest.raises(KernelError, match=match) as info:
         kernels.validate_kernel(grid, sizes=(3, 5))
     assert "row 2, column 3" in str(info.value)
+    assert_translated(info.value)
 
 
 def test_valid_kernel_limits():
@@ -250,11 +252,11 @@ def test_valid_kernel_limits():
 
 def test_normalise():
     k, how = kernels.normalise(np.ones((3, 3), np.float32))
-    assert k.sum() == pytest.approx(1.0) and "sum" in how
+    assert k.sum() == pytest.approx(1.0) and "sum" in how.english()
     k, how = kernels.normalise(kernels.PRESETS["laplacian"].kernel)      # sum 0
-    assert np.isfinite(k).all() and k[k > 0].sum() == pytest.approx(1.0) and "sum to 0" in how
+    assert np.isfinite(k).all() and k[k > 0].sum() == pytest.approx(1.0) and "sum to 0" in how.english()
     z, how = kernels.normalise(np.zeros((3, 3), np.float32))
-    assert (z == 0).all() and "all weights are 0" in how
+    assert (z == 0).all() and "all weights are 0" in how.english()
 
 
 @pytest.mark.parametrize("params, match", [
@@ -267,8 +269,19 @@ def test_normalise():
     (ConvParams(padding_mode="mirror"), "padding mode"),
 ])
 def test_bad_parameters(params, match):
-    with pytest.raises(KernelError, match=match):
+    with pytest.raises(KernelError, match=match) as info:
         kernels.apply_kernels(np.zeros((6, 8), np.float32), kernels.PRESETS["sobel_x"].kernel, params)
+    assert_translated(info.value)
+
+
+def assert_translated(err) -> None:
+    """A library error is a message key with arguments, and its Chinese text is Chinese."""
+    from cnnviz import i18n
+    from cnnviz.messages import MessageError
+
+    assert isinstance(err, MessageError) and err.key in i18n.TEXTS["zh"]
+    zh = err.message.render("zh")
+    assert re.search(r"[\u4e00-\u9fff]", zh) and not re.search(r"[A-Za-z]+ [A-Za-z]+ [A-Za-z]+", zh), zh
 
 
 def test_kernel_larger_than_image():

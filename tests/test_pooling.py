@@ -1,5 +1,7 @@
 """Pooling against a NumPy reference and torch's shapes; pyramid; the worked example."""
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -97,8 +99,10 @@ def test_default_stride_is_the_window():
     (PoolParams("median", 2, 2), (8, 8), "Unknown pooling"),
 ])
 def test_bad_parameters(params, size, match):
-    with pytest.raises(PoolingError, match=match):
+    with pytest.raises(PoolingError, match=match) as info:
         pooling.pool(np.zeros(size, np.float32), params)
+    zh = info.value.message.render("zh")      # a message key; its Chinese text has no English sentence
+    assert re.search(r"[\u4e00-\u9fff]", zh) and not re.search(r"[A-Za-z]+ [A-Za-z]+ [A-Za-z]+", zh), zh
 
 
 def test_pyramid():
