@@ -14,7 +14,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .kernels import _as_nchw_channels_last, formula_text, output_size
+from .convolution import _as_nchw_channels_last
+from .kernels import formula_text, output_size
 from .messages import MessageError
 
 KINDS = ("max", "avg")   # titles: the keys pool_kind.<kind>
