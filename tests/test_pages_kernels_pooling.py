@@ -316,3 +316,33 @@ def _array(z) -> np.ndarray:
         shape = z.get("shape")
         return a.reshape([int(x) for x in str(shape).split(",")]) if shape else a
     return np.asarray(z, dtype=np.float64)
+
+
+def test_learned_kernels_are_not_recomputed_when_other_widgets_change(monkeypatch):
+    """The learned maps are remembered per (image, checkpoint, invert): a rerun for another widget (the
+    display scaling, the stride, the maps' colour scale) does not convolve the image with the checkpoint's
+    kernels again; another invert setting or another image does."""
+    from cnnviz import learned
+
+    calls = []
+    real = learned.apply_learned
+
+    def counting(pixels, *args, **kw):
+        calls.append(pixels.shape)
+        return real(pixels, *args, **kw)
+
+    monkeypatch.setattr(learned, "apply_learned", counting)
+    at = open_page("kernels")
+    assert len(calls) == 1 and any("kernels of" in m.value for m in at.markdown)
+    at.radio(key="kernels_scaling").set_value("minmax").run()
+    at.number_input(key="kernels_stride").set_value(2).run()
+    at.radio(key="kernels_learned_scaling").set_value("diverging").run()
+    no_exception(at)
+    assert len(calls) == 1
+    at.checkbox(key="kernels_invert").check().run()
+    assert len(calls) == 2
+    at.radio(key="kernels_color").set_value("rgb").run()
+    assert len(calls) == 2
+    at.selectbox(key="kernels_sample").set_value("camera").run()
+    no_exception(at)
+    assert len(calls) == 3 and calls[-1] == (512, 512)

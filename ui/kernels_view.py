@@ -24,6 +24,7 @@ from ui.sidebar import styled
 CUSTOM = "custom"
 DISPLAY_SIDE = 900
 PICK_KEY = "kernels_picture_pick"   # a click on the input or output picture, for the pixel inspector
+LEARNED_MEMO = "kernels_learned_memo"   # the learned maps of the image shown (see learned_maps)
 NO_BAR = {"displayModeBar": False}
 RED = "#e4002b"
 
@@ -315,8 +316,19 @@ def choose_checkpoint() -> tuple[object, object, tuple, bool, str]:
 
 
 def learned_maps(pixels: np.ndarray, model, meta, ckpt_id: tuple, invert: bool) -> learned.LearnedResult:
-    """:func:`cnnviz.learned.apply_learned` with the checkpoint's normalisation."""
-    return learned.apply_learned(pixels, model, meta.mean, meta.std, invert)
+    """:func:`cnnviz.learned.apply_learned`, remembered in the session for this image, checkpoint and invert.
+
+    Cached, not downscaled: the maps stay the network's own outputs on the full image (a 12-megapixel photo
+    costs seconds), and a widget change elsewhere on the page reruns the script without computing them
+    again.  The memo holds the image array itself and compares it by identity (the pages' images are
+    read-only arrays kept while they are shown), so another image never hits a stale entry; one entry per
+    session, replaced when the image, the checkpoint or ``invert`` changes."""
+    memo = st.session_state.get(LEARNED_MEMO)
+    if memo is not None and memo[0] is pixels and memo[1] == (ckpt_id, invert):
+        return memo[2]
+    result = learned.apply_learned(pixels, model, meta.mean, meta.std, invert)
+    st.session_state[LEARNED_MEMO] = (pixels, (ckpt_id, invert), result)
+    return result
 
 
 def show_learned(res: learned.LearnedResult, scaling: str, lecture: bool) -> None:
