@@ -22,13 +22,16 @@ DEFAULTS = ConvParams()   # stride 1, no padding, grayscale
 
 
 def prepare_input(pixels: np.ndarray, color: str = "gray") -> np.ndarray:
-    """``H×W×C`` float32 (C = 1 for grayscale, 3 for per-channel RGB), C-contiguous; RGB stored as RGBX
-    (:func:`cnnviz.images.rgbx`, what the image loader makes) stays that view."""
+    """``H×W×C`` float32 (C = 1 for grayscale, 3 for RGB), C-contiguous; RGB stored as RGBX
+    (:func:`cnnviz.images.rgbx`, what the image loader makes) stays that view.  In the ``conv3`` mode a
+    grayscale image becomes three equal channels (what a 3-channel Conv2d would be given)."""
     pixels = np.asarray(pixels)
     if pixels.ndim not in (2, 3) or (pixels.ndim == 3 and pixels.shape[2] not in (1, 3)):
         raise KernelError("kern.err.image_shape", shape="×".join(map(str, pixels.shape)))
     if color not in COLOR_MODES:
         raise KernelError("kern.err.color", color=color, choices=", ".join(COLOR_MODES))
+    if color == "conv3" and (pixels.ndim == 2 or pixels.shape[2] == 1):
+        return np.repeat(np.asarray(pixels, dtype=np.float32).reshape(pixels.shape[:2])[..., None], 3, axis=2)
     if color == "gray" or pixels.ndim == 2:
         x = to_gray(pixels) if pixels.ndim == 3 and pixels.shape[2] == 3 else pixels.reshape(pixels.shape[:2])
         return np.ascontiguousarray(x, dtype=np.float32)[..., None]
@@ -164,7 +167,10 @@ class ConvResult:
 
 def apply_kernels(pixels: np.ndarray, kernels, params: ConvParams = DEFAULTS,
                   combine: str = "single") -> ConvResult:
-    """Prepare the image (grayscale or RGB), convolve, and combine (``single`` or ``magnitude``)."""
+    """Prepare the image (grayscale or RGB), convolve, and combine (``single`` or ``magnitude``).
+
+    In the ``conv3`` colour mode each kernel's three per-channel results are summed and ``params.bias`` is
+    added: one output map of a ``Conv2d(3, 1)`` whose weight holds the kernel for every input channel."""
     ks = np.asarray(kernels, dtype=np.float32)
     if ks.ndim == 2:
         ks = ks[None]
@@ -174,6 +180,9 @@ def apply_kernels(pixels: np.ndarray, kernels, params: ConvParams = DEFAULTS,
         raise KernelError("kern.err.magnitude")
     x = prepare_input(pixels, params.color)
     parts = correlate(x, ks, params)
+    if params.color == "conv3":     # Σ over the input channels + the bias, in float32 as conv2d would
+        bias = np.float32(params.bias)
+        parts = [np.add(np.add.reduce(part[..., :3], axis=2, dtype=np.float32), bias)[..., None] for part in parts]
     output = parts[0]
     if combine == "magnitude":          # √(gx² + gy²), in place in gx's memory (RGBX: all four channels)
         gx, gy = (torch.from_numpy(b if (b := rgbx_base(p)) is not None else p) for p in parts[:2])

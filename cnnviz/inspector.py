@@ -4,7 +4,7 @@ and which output pixel a click on the input picture selects."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -38,10 +38,12 @@ class Inspection:
     in_padding: np.ndarray         # kh×kw, True where the value comes from the padding
     kernels: list[np.ndarray]
     products: list[np.ndarray]     # window × kernel, element-wise, per kernel
-    sums: list[float]              # Σ products, per kernel
+    sums: list[float]              # the output before combining, per kernel: Σ products (conv3: Σ over channels + b)
     value: float                   # the sum, or √(gx² + gy²) for the magnitude
     output_value: float            # the pixel of the computed output
     combine: str = "single"
+    channel_sums: list[list[float]] = field(default_factory=list)   # conv3: per kernel, Σ products per channel
+    bias: float = 0.0              # conv3: the bias added to the channels' sum
 
     @property
     def matches(self) -> bool:
@@ -50,6 +52,9 @@ class Inspection:
 
 def inspect_pixel(result: ConvResult, row: int, col: int, channel: int = 0) -> Inspection:
     """The arithmetic behind output pixel ``(row, col)`` of ``result``'s channel ``channel``.
+
+    In the ``conv3`` mode the output pixel is the sum over the three input channels plus the bias; the window
+    and products are those of input channel ``channel``, :attr:`Inspection.channel_sums` has all three.
 
     Products and sums are computed in float64 (exact for float32 inputs); the output pixel is
     the conv2d result.  They agree exactly for integer pixels and dyadic kernels (Sobel,
@@ -68,16 +73,23 @@ def inspect_pixel(result: ConvResult, row: int, col: int, channel: int = 0) -> I
     cols = col * p.stride - p.padding + np.arange(kw) * p.dilation
     ri, rin = _source_index(rows, h, p.padding_mode)
     ci, cin = _source_index(cols, w, p.padding_mode)
-    window = result.input[np.ix_(ri, ci)][..., channel].astype(np.float64)
+    windows = result.input[np.ix_(ri, ci)][..., :c].astype(np.float64)     # kh×kw×C
     in_padding = ~(rin[:, None] & cin[None, :])
     if p.padding_mode == "zeros":
-        window = np.where(in_padding, 0.0, window)
+        windows = np.where(in_padding[..., None], 0.0, windows)
+    window = windows[..., channel]
     kernels = [result.kernels[k].astype(np.float64) for k in range(n_k)]
     products = [window * k for k in kernels]
     sums = [math.fsum(pr.ravel().tolist()) for pr in products]
+    channel_sums, bias = [], 0.0
+    if p.color == "conv3":
+        bias = float(np.float32(p.bias))
+        channel_sums = [[math.fsum((windows[..., ch] * k).ravel().tolist()) for ch in range(c)] for k in kernels]
+        sums = [math.fsum([*cs, bias]) for cs in channel_sums]
     value = math.sqrt(sums[0] ** 2 + sums[1] ** 2) if result.combine == "magnitude" else sums[0]
+    out_channel = channel if result.output.shape[2] > 1 else 0
     return Inspection(row, col, channel, rows, cols, window, in_padding, kernels, products, sums, value,
-                      float(result.output[row, col, channel]), result.combine)
+                      float(result.output[row, col, out_channel]), result.combine, channel_sums, bias)
 
 
 def output_pixel_near(row: float, col: float, kernel_shape: tuple[int, int], params: ConvParams,

@@ -40,15 +40,24 @@ def output_size(size: int, kernel: int, padding: int = 0, stride: int = 1, dilat
     if num < 0:
         return 0
     out = (math.ceil(num / stride) if ceil_mode else num // stride) + 1
-    if ceil_mode and (out - 1) * stride >= size + padding:  # PyTorch: last window must start inside
-        out -= 1
-    return out
+    return out - 1 if ceil_mode and ceil_drops_last(size, kernel, padding, stride, dilation) else out
+
+
+def ceil_drops_last(size: int, kernel: int, padding: int = 0, stride: int = 1, dilation: int = 1) -> bool:
+    """With ``ceil_mode``, whether PyTorch drops the last window that rounding up would add: it would start
+    at ``(out − 1)·S ≥ W + P``, i.e. in the right padding, not in the image (``W=7, F=2, S=2, P=1``:
+    ``⌈7/2⌉ + 1 = 5`` windows, the fifth would start at 8 ≥ 8, so there are 4)."""
+    num = size + 2 * padding - (dilation * (kernel - 1) + 1)
+    return num >= 0 and math.ceil(num / stride) * stride >= size + padding
 
 
 def formula_text(size: int, kernel: int, padding: int = 0, stride: int = 1, dilation: int = 1,
                  ceil_mode: bool = False) -> str:
-    """The formula with the numbers filled in, e.g. ``(28 − 5 + 2×2)/1 + 1 = 28``."""
+    """The formula with the numbers filled in, e.g. ``(28 − 5 + 2×2)/1 + 1 = 28``; with ``ceil_mode`` and a last
+    window that would start in the padding, the ``− 1`` PyTorch takes off is written out
+    (``⌈(7 − 2 + 2×1)/2⌉ + 1 − 1 = 4``), so the printed arithmetic gives the result."""
     out = output_size(size, kernel, padding, stride, dilation, ceil_mode)
+    drop = " − 1" if ceil_mode and ceil_drops_last(size, kernel, padding, stride, dilation) else ""
     rnd = "⌈" if ceil_mode else "⌊"
     rnd_end = "⌉" if ceil_mode else "⌋"
     if dilation == 1:
@@ -57,7 +66,7 @@ def formula_text(size: int, kernel: int, padding: int = 0, stride: int = 1, dila
         body = f"({size} − {dilation}×({kernel} − 1) − 1 + 2×{padding})"
     if stride == 1 and dilation == 1:
         return f"{body}/1 + 1 = {out}"
-    return f"{rnd}{body}/{stride}{rnd_end} + 1 = {out}"
+    return f"{rnd}{body}/{stride}{rnd_end} + 1{drop} = {out}"
 
 
 # ----------------------------------------------------------------------------- presets
@@ -184,7 +193,10 @@ def normalise(kernel: np.ndarray) -> tuple[np.ndarray, Msg]:
 
 # ----------------------------------------------------------------------------- convolution settings
 
-COLOR_MODES = ("gray", "rgb")   # grayscale; RGB with each channel filtered separately
+# grayscale; RGB with each channel filtered separately (depthwise); RGB as the 3 input channels of one
+# Conv2d output map: the three per-channel results summed, plus a bias
+COLOR_MODES = ("gray", "rgb", "conv3")
+MAX_ABS_BIAS = 1e4
 
 
 @dataclass(frozen=True)
@@ -194,6 +206,7 @@ class ConvParams:
     padding_mode: str = "zeros"
     dilation: int = 1
     color: str = "gray"   # one of COLOR_MODES
+    bias: float = 0.0     # added to each output pixel in the "conv3" mode (a Conv2d layer's bias)
 
 
 def check_params(height: int, width: int, kernel_shape: tuple[int, int], params: ConvParams) -> tuple[int, int]:
@@ -206,6 +219,8 @@ def check_params(height: int, width: int, kernel_shape: tuple[int, int], params:
         raise KernelError("kern.err.dilation", value=d)
     if not isinstance(p, (int, np.integer)) or p < 0:
         raise KernelError("kern.err.padding", value=p)
+    if not (isinstance(params.bias, (int, float, np.number)) and abs(float(params.bias)) <= MAX_ABS_BIAS):
+        raise KernelError("kern.err.bias", value=params.bias, max=MAX_ABS_BIAS)   # NaN fails too
     if params.padding_mode not in PADDING_MODES:
         raise KernelError("kern.err.padding_mode", mode=params.padding_mode, choices=", ".join(PADDING_MODES))
     if height < 1 or width < 1:

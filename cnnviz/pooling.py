@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from .convolution import _as_nchw_channels_last
-from .kernels import formula_text, output_size
+from .kernels import ceil_drops_last, formula_text, output_size
 from .messages import MessageError
 
 KINDS = ("max", "avg")   # titles: the keys pool_kind.<kind>
@@ -59,6 +59,18 @@ def check_params(height: int, width: int, params: PoolParams) -> tuple[int, int]
     oh = output_size(height, k, p, s, 1, params.ceil_mode)
     ow = output_size(width, k, p, s, 1, params.ceil_mode)
     return oh, ow
+
+
+def dropped_windows(height: int, width: int, params: PoolParams) -> dict[str, tuple[int, int]]:
+    """With ``ceil_mode``: for each of ``"height"``/``"width"`` where PyTorch drops the last window that
+    rounding up adds, ``(start, limit)``: where that window would start in the padded input, and ``W + P``
+    (it starts in the right padding when ``start ≥ W + P``).  Empty without ``ceil_mode``."""
+    k, s, p = params.kernel, params.step, params.padding
+    out = {}
+    for name, n in (("height", height), ("width", width)):
+        if params.ceil_mode and ceil_drops_last(n, k, p, s):
+            out[name] = (-(-(n + 2 * p - k) // s) * s, n + p)
+    return out
 
 
 def formulas(height: int, width: int, params: PoolParams) -> dict[str, str]:

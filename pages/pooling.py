@@ -43,6 +43,10 @@ def show_sizes(h: int, w: int, out: np.ndarray, params: pooling.PoolParams) -> N
         st.latex(r"W_{out} = \left" + left + r" \frac{W - F + 2P}{S} \right" + right + " + 1")
         ft = pooling.formulas(h, w, params)
         st.markdown(t("pool.formula_line", width=ft["width"], height=ft["height"]))
+        rounding = t("pool.round_ceil" if params.ceil_mode else "pool.round_floor")
+        st.caption(t("pool.formula_where", rounding=rounding))
+        for dim, (start, limit) in pooling.dropped_windows(h, w, params).items():
+            st.caption(t("pool.ceil_dropped", start=start, limit=limit, which=t(f"pool.dim_{dim}")))
 
 
 def show_before_after(pixels: np.ndarray, out: np.ndarray, params: pooling.PoolParams) -> None:

@@ -346,3 +346,26 @@ def test_learned_kernels_are_not_recomputed_when_other_widgets_change(monkeypatc
     at.selectbox(key="kernels_sample").set_value("camera").run()
     no_exception(at)
     assert len(calls) == 3 and calls[-1] == (512, 512)
+
+
+def test_kernels_conv3_mode_sums_the_channels_and_adds_the_bias(kernels_page):
+    """The "Conv2d with 3 input channels" mode: one output map, the inspector writes R + G + B + b."""
+    at = kernels_page
+    at.radio(key="kernels_color").set_value("conv3").run()
+    at.number_input(key="kernels_bias").set_value(10.0).run()
+    no_exception(at)
+    assert not at.error
+    line = next(m.value for m in at.markdown if m.value.startswith("Σ over the 3 input channels"))
+    assert "+ 10 =" in line
+    assert at.success or at.info
+    assert not any("channel)" in s.value for s in at.success)   # one output map, not a channel of three
+
+
+def test_pooling_ceil_mode_names_the_dropped_window(pooling_page):
+    """Chelsea is 451 wide: 2×2, stride 2, padding 1, ceil_mode: ⌈451/2⌉ + 1 − 1 = 226."""
+    at = pooling_page
+    at.number_input(key="pool_padding").set_value(1)
+    at.checkbox(key="pool_ceil").check().run()
+    no_exception(at)
+    assert any("⌈(451 − 2 + 2×1)/2⌉ + 1 − 1 = 226" in m.value for m in at.markdown)
+    assert any("starting at 452" in c.value for c in at.caption)

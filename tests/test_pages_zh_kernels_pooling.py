@@ -112,6 +112,10 @@ def test_kernels_page_settings_errors_in_chinese():
     for preset in ("sobel_magnitude", "emboss"):              # several kernels, inspector, figures
         at.selectbox(key="kernels_preset").set_value(preset).run()
         check(at)
+    at.radio(key="kernels_color").set_value("conv3").run()           # Conv2d with 3 input channels
+    check(at)
+    assert any("对 3 个输入通道求和" in m.value for m in at.markdown)
+    at.radio(key="kernels_color").set_value("gray").run()
     at.number_input(key="kernels_stride").set_value(0).run()   # stride 0
     check(at)
     assert "步幅不能为 0" in alerts(at)
@@ -171,6 +175,7 @@ def test_pooling_page_errors_in_chinese():
     at.number_input(key="pool_padding").set_value(1)
     at.slider(key="pool_step").set_value(1).run()                    # a window in the padding, ceil_mode
     check(at)
+    assert any("PyTorch 把它丢掉" in c.value for c in at.caption)   # ⌈451/2⌉ + 1 − 1: the dropped window
     at.number_input(key="pool_stride").set_value(0).run()             # stride 0 (image and example)
     check(at)
     assert "步幅不能为 0" in alerts(at)

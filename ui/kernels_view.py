@@ -122,8 +122,11 @@ def show_kernel(choice: KernelChoice) -> None:
 
 def choose_settings(choice: KernelChoice, lecture: bool) -> tuple[kernels.ConvParams, str]:
     """Colour mode, stride, padding, dilation, padding mode and the display scaling."""
-    color = st.radio(t("color.label"), list(kernels.COLOR_MODES), horizontal=True, key="kernels_color",
-                     format_func=tf("color"))
+    color = st.radio(t("color.label"), list(kernels.COLOR_MODES), key="kernels_color", format_func=tf("color"))
+    bias = 0.0
+    if color == "conv3":
+        bias = st.number_input(t("kern.bias"), min_value=-1000.0, max_value=1000.0, value=0.0, step=1.0,
+                               key="kernels_bias", help=t("kern.bias_help"))
     stride_col, padding_col = st.columns(2)
     stride = stride_col.number_input(t("kern.stride"), min_value=0, max_value=16, value=1, step=1,
                                      key="kernels_stride", help=t("kern.stride_help"))
@@ -144,7 +147,7 @@ def choose_settings(choice: KernelChoice, lecture: bool) -> tuple[kernels.ConvPa
     scaling = st.radio(t("kern.show_as"), list(kernels.SCALINGS), key="kernels_scaling",
                        format_func=tf("scaling_title"))
     st.caption(t(f"scaling.{scaling}"))
-    return kernels.ConvParams(int(stride), int(padding), padding_mode, int(dilation), color), scaling
+    return kernels.ConvParams(int(stride), int(padding), padding_mode, int(dilation), color, float(bias)), scaling
 
 
 # ----------------------------------------------------------------------------- sizes and pictures
@@ -163,6 +166,7 @@ def show_sizes(result: ConvResult) -> None:
             st.latex(r"W_{out} = \left\lfloor \frac{W - D\,(F-1) - 1 + 2P}{S} \right\rfloor + 1")
         ft = kernels.size_text((h, w), result.kernels.shape[1:], p)
         st.markdown(t("kern.formula_line", width=ft["width"], height=ft["height"]))
+        st.caption(t("kern.formula_where"))
 
 
 def _height(hh: int, ww: int) -> int:
@@ -250,20 +254,24 @@ def choose_pixel(result: ConvResult) -> Inspection:
 
 def show_inspection(ins: Inspection, result: ConvResult) -> None:
     """Window × kernel = products for each kernel, the sum written out, and how it compares with conv2d."""
-    for k_idx, (k, prod, s) in enumerate(zip(ins.kernels, ins.products, ins.sums)):
+    for k_idx, (k, prod) in enumerate(zip(ins.kernels, ins.products)):
         if ins.combine == "magnitude":
             st.markdown(f"**{t(['kern.gx', 'kern.gy'][k_idx])}**")
-        fig = figures.inspector_figure(ins.window, k, prod, ins.in_padding, s, lang=lang())
+        channel_sum = ins.channel_sums[k_idx][ins.channel] if ins.channel_sums else ins.sums[k_idx]
+        fig = figures.inspector_figure(ins.window, k, prod, ins.in_padding, channel_sum, lang=lang())
         st.plotly_chart(styled(fig), key=f"insp_{k_idx}", config=NO_BAR)
+        if ins.channel_sums:
+            r, g, b = ins.channel_sums[k_idx]
+            st.markdown(t("kern.conv3_line", r=r, g=g, b=b, bias=ins.bias, value=ins.sums[k_idx]))
     pairs = [(v, k) for v, k in zip(ins.window.ravel(), ins.kernels[0].ravel()) if k != 0]
     terms = " + ".join(f"{v:g}×{k:g}" if k >= 0 else f"{v:g}×({k:g})" for v, k in pairs[:9]) or "0"
     more = t("kern.more_terms", n=len(pairs) - 9) if len(pairs) > 9 else ""
     if ins.combine == "magnitude":
         st.markdown(t("kern.magnitude_line", gx=ins.sums[0], gy=ins.sums[1], value=ins.value))
-    else:
+    elif not ins.channel_sums:
         st.markdown(t("kern.sum_line", terms=terms, more=more, value=ins.value))
     where = (t("kern.where_channel", row=ins.row, col=ins.col, channel="RGB"[ins.channel])
-             if result.input.shape[2] == 3 else t("kern.where", row=ins.row, col=ins.col))
+             if result.output.shape[2] == 3 else t("kern.where", row=ins.row, col=ins.col))
     if ins.value == ins.output_value:
         st.success(t("kern.exact", where=where, value=ins.output_value), icon="✅")
     else:

@@ -45,6 +45,14 @@ EN = {
     "kern.err.combine": "Unknown combination {combine!r}.",
     "kern.err.magnitude": "The gradient magnitude needs exactly two kernels (x and y).",
     "kern.err.bias": "The bias must be a finite number between −{max:g} and {max:g}, not {value}.",
+    # ------------------------------------------------------------------ the kernels page
+    "color.conv3": "Conv2d with 3 input channels (R + G + B + bias)",
+    "kern.bias": "Bias b",
+    "kern.bias_help": "A Conv2d layer adds one bias per output map after summing over its input channels.",
+    "kern.conv3_line": "Σ over the 3 input channels + bias: {r:.6g} (R) + {g:.6g} (G) + {b:.6g} (B) + {bias:g} = "
+                       "**{value:.6g}**",
+    "kern.formula_where": "⌊ ⌋ rounds down. *W*: input size, *F*: kernel size, *P*: padding on each side (so 2*P* "
+                          "in all), *S*: stride, *D*: dilation.",
     # ------------------------------------------------------------------ hover labels of the figures
     "kfig.hover_cell": "row {y}, col {x}<br>{what} {v}",
     "kfig.hover_weight": "weight {v}",
@@ -92,6 +100,13 @@ ZH = {
     "kern.err.combine": "未知的组合方式 {combine!r}。",
     "kern.err.magnitude": "梯度幅值正好需要两个卷积核（x 和 y）。",
     "kern.err.bias": "偏置必须是 −{max:g} 到 {max:g} 之间的有限数，而不是 {value}。",
+    "color.conv3": "3 个输入通道的 Conv2d（R + G + B + 偏置）",
+    "kern.bias": "偏置 b",
+    "kern.bias_help": "Conv2d 层把各输入通道的结果相加之后，再给每张输出特征图加上一个偏置。",
+    "kern.conv3_line": "对 3 个输入通道求和再加偏置：{r:.6g}（R）+ {g:.6g}（G）+ {b:.6g}（B）+ {bias:g} "
+                       "= **{value:.6g}**",
+    "kern.formula_where": "⌊ ⌋ 表示向下取整。*W*：输入尺寸，*F*：卷积核大小，*P*：每一边的填充（所以共 2*P*），"
+                          "*S*：步幅，*D*：膨胀率。",
     "kfig.hover_cell": "第 {y} 行，第 {x} 列<br>{what} {v}",
     "kfig.hover_weight": "权重 {v}",
     "kfig.weight": "权重",

@@ -13,6 +13,16 @@ EN = {
                        "on each side). Use a smaller window or more padding.",
     "pool.err.shape": "The image must be H×W or H×W×C, not {shape}.",
     "pool.err.grid_2d": "The worked example needs a 2-D grid.",
+    # ------------------------------------------------------------------ the pooling page
+    "pool.formula_where": "{rounding} *W*: input size, *F*: window, *P*: padding on each side (so 2*P* in all), "
+                          "*S*: stride.",
+    "pool.round_floor": "⌊ ⌋ rounds down.",
+    "pool.round_ceil": "⌈ ⌉ rounds up (ceil_mode).",
+    "pool.ceil_dropped": "The − 1 ({which}): rounding up would add a last window starting at {start} of the padded "
+                         "input, which is in the right padding (at or past W + P = {limit}), not in the image; "
+                         "PyTorch drops it.",
+    "pool.dim_width": "width",
+    "pool.dim_height": "height",
 }
 
 ZH = {
@@ -27,4 +37,11 @@ ZH = {
                        "请使用更小的窗口或更多的填充。",
     "pool.err.shape": "图像必须是 H×W 或 H×W×C，而不是 {shape}。",
     "pool.err.grid_2d": "计算示例需要一个二维网格。",
+    "pool.formula_where": "{rounding}*W*：输入尺寸，*F*：窗口大小，*P*：每一边的填充（所以共 2*P*），*S*：步幅。",
+    "pool.round_floor": "⌊ ⌋ 表示向下取整。",
+    "pool.round_ceil": "⌈ ⌉ 表示向上取整（ceil_mode）。",
+    "pool.ceil_dropped": "其中的 − 1（{which}）：向上取整会多出最后一个窗口，它从填充后输入的第 {start} 个位置开始，"
+                         "落在右侧的填充里（≥ W + P = {limit}），而不在图像内，所以 PyTorch 把它丢掉。",
+    "pool.dim_width": "宽",
+    "pool.dim_height": "高",
 }
