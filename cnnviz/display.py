@@ -14,7 +14,7 @@ from .messages import Msg, msg
 SCALINGS = ("clip", "absolute", "minmax", "diverging")   # explained by the keys scaling.<name>
 
 # ColorBrewer RdBu, reversed: blue (negative) → white (0) → red (positive)
-_RDBU = np.array([[5, 48, 97], [33, 102, 172], [67, 147, 195], [146, 197, 222], [209, 229, 240],
+RDBU = np.array([[5, 48, 97], [33, 102, 172], [67, 147, 195], [146, 197, 222], [209, 229, 240],
                   [247, 247, 247], [253, 219, 199], [244, 165, 130], [214, 96, 77], [178, 24, 43],
                   [103, 0, 31]], dtype=np.float64)
 
@@ -26,7 +26,7 @@ def diverging_rgb(values: np.ndarray, limit: float) -> np.ndarray:
     pos = (t + 1.0) * 5.0                     # 0..10 along the 11 anchors
     i0 = np.clip(np.floor(pos).astype(int), 0, 9)
     frac = (pos - i0)[..., None]
-    rgb = _RDBU[i0] * (1.0 - frac) + _RDBU[i0 + 1] * frac
+    rgb = RDBU[i0] * (1.0 - frac) + RDBU[i0 + 1] * frac
     return np.clip(np.rint(rgb), 0, 255).astype(np.uint8)
 
 

@@ -10,6 +10,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from . import i18n
+from .display import RDBU
 
 # ----------------------------------------------------------------------------- general
 
@@ -29,10 +30,8 @@ def image_figure(img: np.ndarray, title: str = "", colorscale: str = "gray", zmi
 
 _POOL_COLORS = ["#8dd3c7", "#fdb462", "#bebada", "#fb8072", "#80b1d3", "#b3de69", "#fccde5", "#ffed6f",
                 "#bc80bd", "#ccebc5", "#d9d9d9", "#ffffb3"]
-_DIVERGING = [[0.0, "rgb(5,48,97)"], [0.1, "rgb(33,102,172)"], [0.2, "rgb(67,147,195)"],
-              [0.3, "rgb(146,197,222)"], [0.4, "rgb(209,229,240)"], [0.5, "rgb(247,247,247)"],
-              [0.6, "rgb(253,219,199)"], [0.7, "rgb(244,165,130)"], [0.8, "rgb(214,96,77)"],
-              [0.9, "rgb(178,24,43)"], [1.0, "rgb(103,0,31)"]]
+# the diverging palette of cnnviz.display (blue negative, white 0, red positive) as a plotly colour scale
+_DIVERGING = [[i / (len(RDBU) - 1), f"rgb({r},{g},{b})"] for i, (r, g, b) in enumerate(RDBU.astype(int))]
 
 
 def _num(v: float, digits: int = 3) -> str:
