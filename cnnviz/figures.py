@@ -9,6 +9,9 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
+from . import i18n
+from .display import RDBU
+
 # ----------------------------------------------------------------------------- general
 
 
@@ -27,10 +30,8 @@ def image_figure(img: np.ndarray, title: str = "", colorscale: str = "gray", zmi
 
 _POOL_COLORS = ["#8dd3c7", "#fdb462", "#bebada", "#fb8072", "#80b1d3", "#b3de69", "#fccde5", "#ffed6f",
                 "#bc80bd", "#ccebc5", "#d9d9d9", "#ffffb3"]
-_DIVERGING = [[0.0, "rgb(5,48,97)"], [0.1, "rgb(33,102,172)"], [0.2, "rgb(67,147,195)"],
-              [0.3, "rgb(146,197,222)"], [0.4, "rgb(209,229,240)"], [0.5, "rgb(247,247,247)"],
-              [0.6, "rgb(253,219,199)"], [0.7, "rgb(244,165,130)"], [0.8, "rgb(214,96,77)"],
-              [0.9, "rgb(178,24,43)"], [1.0, "rgb(103,0,31)"]]
+# the diverging palette of cnnviz.display (blue negative, white 0, red positive) as a plotly colour scale
+_DIVERGING = [[i / (len(RDBU) - 1), f"rgb({r},{g},{b})"] for i, (r, g, b) in enumerate(RDBU.astype(int))]
 
 
 def _num(v: float, digits: int = 3) -> str:
@@ -75,17 +76,20 @@ def picture_figure(img: np.ndarray, title: str = "", scale: float = 1.0, height:
 
 
 def _grid_heatmap(values: np.ndarray, text: list[list[str]], colorscale, zmin: float, zmax: float,
-                  hover: str = "value") -> go.Heatmap:
+                  what: str, lang: str) -> go.Heatmap:
+    """A grid of numbers written in their cells; hovering names the cell and ``what`` (a ``kfig.*`` key)."""
+    hover = i18n.t("kfig.hover_cell", lang, y="%{y}", x="%{x}", what=i18n.t(what, lang), v="%{text}")
     return go.Heatmap(z=values, text=text, texttemplate="%{text}", textfont=dict(size=13),
                       colorscale=colorscale, zmin=zmin, zmax=zmax, showscale=False, xgap=1, ygap=1,
-                      hovertemplate=f"row %{{y}}, col %{{x}}<br>{hover} %{{text}}<extra></extra>")
+                      hovertemplate=hover + "<extra></extra>")
 
 
-def kernel_figure(kernel: np.ndarray, title: str = "", height: int | None = None) -> go.Figure:
-    """A kernel's weights as a labelled grid: red positive, blue negative, white 0."""
+def kernel_figure(kernel: np.ndarray, title: str = "", height: int | None = None, lang: str = "en") -> go.Figure:
+    """A kernel's weights as a labelled grid: red positive, blue negative, white 0 (hover in ``lang``)."""
     k = np.asarray(kernel, dtype=np.float64)
     lim = float(np.abs(k).max()) or 1.0
-    fig = go.Figure(_grid_heatmap(k, [[_num(v) for v in row] for row in k], _DIVERGING, -lim, lim, "weight"))
+    fig = go.Figure(_grid_heatmap(k, [[_num(v) for v in row] for row in k], _DIVERGING, -lim, lim, "kfig.weight",
+                                  lang))
     side = height or (45 * k.shape[0] + (40 if title else 10))
     fig.update_yaxes(autorange="reversed", scaleanchor="x", showticklabels=False, showgrid=False,
                      zeroline=False)
@@ -97,27 +101,28 @@ def kernel_figure(kernel: np.ndarray, title: str = "", height: int | None = None
 
 def inspector_figure(window: np.ndarray, kernel: np.ndarray, products: np.ndarray,
                      in_padding: np.ndarray | None = None, total: float | None = None,
-                     height: int = 300) -> go.Figure:
-    """Input window × kernel = products, side by side, every number written in its cell."""
+                     height: int = 300, lang: str = "en") -> go.Figure:
+    """Input window × kernel = products, side by side, every number written in its cell (texts in ``lang``)."""
     from plotly.subplots import make_subplots
 
     win, ker, prod = (np.asarray(a, dtype=np.float64) for a in (window, kernel, products))
     pad = np.zeros(win.shape, bool) if in_padding is None else np.asarray(in_padding, bool)
-    titles = ["input window (0–255)", "kernel weights",
-              "products" + (f", sum = {_num(total, 6)}" if total is not None else "")]
+    total = float(prod.sum()) if total is None else total
+    titles = [i18n.t("kern.insp_window", lang), i18n.t("kern.insp_weights", lang),
+              i18n.t("kern.insp_products", lang, total=total)]
     fig = make_subplots(rows=1, cols=3, subplot_titles=titles, horizontal_spacing=0.06)
     win_text = [[(_num(v) + ("ᵖ" if p else "")) for v, p in zip(r, pr)] for r, pr in zip(win, pad)]
-    fig.add_trace(_grid_heatmap(win, win_text, "gray", 0, 255, "pixel"), 1, 1)
+    fig.add_trace(_grid_heatmap(win, win_text, "gray", 0, 255, "kfig.pixel", lang), 1, 1)
     fig.data[0].update(texttemplate=None)      # per-cell text colour below: white on dark, black on light
     for (r, c), v in np.ndenumerate(win):
         fig.add_annotation(x=c, y=r, text=win_text[r][c], showarrow=False, xref="x", yref="y",
                            font=dict(size=13, color="white" if v < 128 else "black"))
     klim = float(np.abs(ker).max()) or 1.0
-    fig.add_trace(_grid_heatmap(ker, [[_num(v) for v in r] for r in ker], _DIVERGING, -klim, klim, "weight"),
-                  1, 2)
+    fig.add_trace(_grid_heatmap(ker, [[_num(v) for v in r] for r in ker], _DIVERGING, -klim, klim, "kfig.weight",
+                                lang), 1, 2)
     plim = float(np.abs(prod).max()) or 1.0
     fig.add_trace(_grid_heatmap(prod, [[_num(v, 4) for v in r] for r in prod], _DIVERGING, -plim, plim,
-                                "product"), 1, 3)
+                                "kfig.product", lang), 1, 3)
     for i in range(1, 4):
         fig.update_yaxes(autorange="reversed", showticklabels=False, showgrid=False, zeroline=False,
                          scaleanchor=f"x{'' if i == 1 else i}", row=1, col=i)
@@ -127,8 +132,8 @@ def inspector_figure(window: np.ndarray, kernel: np.ndarray, products: np.ndarra
 
 
 def weights_grid_figure(weights: np.ndarray, titles: list[str] | None = None, cols: int = 8,
-                        cell: int = 90) -> go.Figure:
-    """Small kernels (``N×kh×kw``) side by side, each on its own symmetric diverging scale."""
+                        cell: int = 90, lang: str = "en") -> go.Figure:
+    """Small kernels (``N×kh×kw``) side by side, each on its own symmetric diverging scale (hover in ``lang``)."""
     from plotly.subplots import make_subplots
 
     w = np.asarray(weights, dtype=np.float64)
@@ -140,7 +145,8 @@ def weights_grid_figure(weights: np.ndarray, titles: list[str] | None = None, co
     for i in range(n):
         lim = float(np.abs(w[i]).max()) or 1.0
         fig.add_trace(go.Heatmap(z=w[i], colorscale=_DIVERGING, zmin=-lim, zmax=lim, showscale=False,
-                                 hovertemplate="weight %{z:.3f}<extra></extra>"), i // cols + 1, i % cols + 1)
+                                 hovertemplate=i18n.t("kfig.hover_weight", lang, v="%{z:.3f}") + "<extra></extra>"),
+                      i // cols + 1, i % cols + 1)
     fig.update_yaxes(autorange="reversed", showticklabels=False, showgrid=False, zeroline=False)
     fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
     fig.update_annotations(font_size=11)
@@ -148,11 +154,15 @@ def weights_grid_figure(weights: np.ndarray, titles: list[str] | None = None, co
     return fig
 
 
-def pool_example_figure(example, highlight: int | None = None, height: int = 380) -> go.Figure:
+def _pool_hover(key: str, lang: str) -> str:
+    return i18n.t(key, lang, y="%{y}", x="%{x}", v="%{text}") + "<extra></extra>"
+
+
+def pool_example_figure(example, highlight: int | None = None, height: int = 380, lang: str = "en") -> go.Figure:
     """The worked pooling example: the (padded) grid with its windows, and the output grid.
 
     Each window and its output cell share a colour; max pooling circles each window's winner.
-    ``highlight`` shows one window only (to step through them in class).
+    ``highlight`` shows one window only (to step through them in class).  Titles and hover in ``lang``.
     """
     from plotly.subplots import make_subplots
 
@@ -171,14 +181,15 @@ def pool_example_figure(example, highlight: int | None = None, height: int = 380
     if p:
         shade[:p, :] = shade[-p:, :] = shade[:, :p] = shade[:, -p:] = 1.0
     fig = make_subplots(rows=1, cols=2, column_widths=[0.6, 0.4], horizontal_spacing=0.08,
-                        subplot_titles=[f"input {h}×{w}" + (f" + padding {p}" if p else ""),
-                                        f"output {oh}×{ow}"])
+                        subplot_titles=[i18n.t("pool.ex_input_pad", lang, h=h, w=w, p=p) if p else
+                                        i18n.t("pool.ex_input", lang, h=h, w=w),
+                                        i18n.t("pool.ex_output", lang, h=oh, w=ow)])
     xs = np.arange(-p, w + p)
     ys = np.arange(-p, h + p)
     fig.add_trace(go.Heatmap(z=shade, x=xs, y=ys, text=text, texttemplate="%{text}", textfont=dict(size=15),
                              colorscale=[[0, "rgba(255,255,255,0)"], [1, "rgba(160,160,160,0.35)"]], zmin=0,
                              zmax=1, showscale=False,
-                             xgap=1, ygap=1, hovertemplate="row %{y}, col %{x}: %{text}<extra></extra>"), 1, 1)
+                             xgap=1, ygap=1, hovertemplate=_pool_hover("kfig.hover_pool_in", lang)), 1, 1)
     chosen = range(len(example.windows)) if highlight is None else [highlight]
     win_x, win_y = [], []
     for idx in chosen:
@@ -202,7 +213,7 @@ def pool_example_figure(example, highlight: int | None = None, height: int = 380
     fig.add_trace(go.Heatmap(z=np.zeros_like(out), text=out_text, texttemplate="%{text}",
                              textfont=dict(size=16), colorscale=[[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]],
                              showscale=False, xgap=1, ygap=1,
-                             hovertemplate="output row %{y}, col %{x}: %{text}<extra></extra>"), 1, 2)
+                             hovertemplate=_pool_hover("kfig.hover_pool_out", lang)), 1, 2)
     for c in (1, 2):
         fig.update_yaxes(autorange="reversed", scaleanchor="x" if c == 1 else "x2", showgrid=False,
                          zeroline=False, dtick=1, row=1, col=c)

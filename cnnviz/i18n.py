@@ -5,9 +5,9 @@ Every user-visible text of the pages lives in :data:`TEXTS`; a test checks that 
 languages have the same keys with the same ``{placeholders}``.  Texts are
 ``str.format`` templates, so literal braces must be doubled.
 
-The English texts of library data (kernel presets, padding modes, display scalings,
-model descriptions, ...) are copies of the strings in those modules; a test checks
-that the copies match.
+Kernel presets, padding modes, display scalings and pooling kinds exist here only (the
+library names them by key).  The English texts of other library data (model descriptions, ...)
+are copies of the strings in those modules; a test checks that the copies match.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ EN: dict[str, str] = {
     "sample.astronaut": "Astronaut (Eileen Collins)",
     "color.label": "Colour",
     "color.gray": "Grayscale",
-    "color.rgb": "RGB, each channel separately",
+    "color.rgb": "RGB, each channel separately (a Conv2d would mix them)",
     "fig.loss_title": "Training loss",
     "fig.acc_title": "Accuracy",
     "fig.cm_title": "Confusion matrix",
@@ -142,7 +142,7 @@ EN: dict[str, str] = {
     "pool_kind.max": "Max pooling",
     "pool_kind.avg": "Average pooling",
     "pool.window": "Window",
-    "pool.window_help": "The window is kernel × kernel pixels.",
+    "pool.window_help": "The window is k×k pixels.",
     "pool.stride": "Stride",
     "pool.stride_help": "How far the window moves at each step (usually = the window).",
     "pool.padding": "Padding",
@@ -185,8 +185,12 @@ EN: dict[str, str] = {
     "kern.title": "🔍 Convolution kernels",
     "kern.intro": "A **kernel** is a small grid of weights. It slides over the image; at each position the pixels "
                   "under it are multiplied by its weights and added up, giving one pixel of the output (a *feature "
-                  "map*). This is exactly what a CNN's `Conv2d` layer computes (with `torch.nn.functional.conv2d` "
-                  "here too); the network just learns its weights instead of having them chosen by hand.",
+                  "map*). This is what one input channel of a CNN's `Conv2d` layer computes (with "
+                  "`torch.nn.functional.conv2d` here too); a layer adds up the results of its `C_in` input channels, "
+                  "each with its own kernel, and a bias: `out = Σ_c x_c ⋆ k_c + b` (try the colour mode *Conv2d with "
+                  "3 input channels*). The network learns its weights instead of having them chosen by hand. "
+                  "Strictly, a CNN's \"convolution\" is cross-correlation: the kernel is not flipped. That makes no "
+                  "difference for learned kernels, but it decides the direction of hand-made ones (Sobel, emboss).",
     "kern.image": "1 · Image",
     "kern.kernel": "2 · Kernel",
     "kern.settings": "3 · Settings",
@@ -304,8 +308,8 @@ EN: dict[str, str] = {
                             "padding and stride alone do.",
     "preset.sobel_x.title": "Sobel x (vertical edges)",
     "preset.sobel_x.desc": "Right column minus left column, with the middle row weighted twice: responds to "
-                           "left–right brightness changes, i.e. vertical edges. Dark-to-light gives positive "
-                           "values, light-to-dark negative.",
+                           "left–right brightness changes, i.e. vertical edges. Dark on the left and light on the "
+                           "right gives positive values, light-to-dark negative (the kernel is not flipped).",
     "preset.sobel_y.title": "Sobel y (horizontal edges)",
     "preset.sobel_y.desc": "Bottom row minus top row: responds to top–bottom changes, i.e. horizontal edges.",
     "preset.sobel_magnitude.title": "Gradient magnitude (Sobel)",
@@ -321,11 +325,12 @@ EN: dict[str, str] = {
     "preset.prewitt_y.title": "Prewitt y",
     "preset.prewitt_y.desc": "The plainest horizontal-edge detector: bottom row minus top row, equal weights.",
     "preset.laplacian.title": "Laplacian",
-    "preset.laplacian.desc": "Four neighbours minus four times the centre: a second derivative. Zero on flat areas "
-                             "and smooth ramps, a +/− pair on both sides of each edge.",
+    "preset.laplacian.desc": "The four adjacent pixels minus four times the centre: a second derivative. Zero on flat "
+                             "areas and smooth ramps, a +/− pair on both sides of each edge.",
     "preset.outline.title": "Outline",
-    "preset.outline.desc": "Eight times the centre minus its eight neighbours (the seed's kernel). Its weights sum "
-                           "to 0, so flat regions go to 0 and only outlines stay.",
+    "preset.outline.desc": "Eight times the centre minus its eight adjacent pixels. Its weights sum to 0, so flat "
+                           "regions go to 0 and only outlines stay. The source tutorial printed a centre of −8, a "
+                           "typo (its weights would sum to −16); the app uses +8.",
     "preset.box_blur.title": "Box blur 3×3",
     "preset.box_blur.desc": "The mean of the 3×3 neighbourhood: every weight is 1/9, so the weights sum to 1 and "
                             "the brightness is kept.",
@@ -335,11 +340,12 @@ EN: dict[str, str] = {
     "preset.gaussian5.title": "Gaussian blur 5×5",
     "preset.gaussian5.desc": "Binomial weights 1-4-6-4-1 in both directions, divided by 256: a wider, smooth blur.",
     "preset.sharpen.title": "Sharpen",
-    "preset.sharpen.desc": "The pixel plus its difference from its four neighbours (identity minus a Laplacian): "
-                           "edges get more contrast. The weights sum to 1.",
+    "preset.sharpen.desc": "The pixel plus its difference from its four adjacent pixels (identity minus a "
+                           "Laplacian): edges get more contrast. The weights sum to 1.",
     "preset.emboss.title": "Emboss",
-    "preset.emboss.desc": "Bright on one side of each edge, dark on the other, as if lit from the lower right: a "
-                          "relief effect. The weights sum to 1.",
+    "preset.emboss.desc": "Bright on one side of each edge, dark on the other, as if lit from the upper left: edges "
+                          "facing up or left turn bright, those facing down or right dark (the kernel is not "
+                          "flipped). A relief effect; the weights sum to 1.",
     # ------------------------------------------------------------------ feature maps
     "fm.title": "🔬 Feature maps: what the network sees",
     "fm.intro": "Draw a digit and follow it through the network: the 28×28 image the network receives, what every "
@@ -650,7 +656,7 @@ ZH: dict[str, str] = {
     "sample.astronaut": "宇航员（艾琳·柯林斯）",
     "color.label": "颜色",
     "color.gray": "灰度",
-    "color.rgb": "RGB，逐通道分别处理",
+    "color.rgb": "RGB，逐通道分别处理（Conv2d 会把三个通道混合）",
     "fig.loss_title": "训练损失",
     "fig.acc_title": "准确率",
     "fig.cm_title": "混淆矩阵",
@@ -723,16 +729,16 @@ ZH: dict[str, str] = {
     "pool.title": "🧊 池化",
     "pool.intro": "池化让一个窗口在每张特征图上滑动，每个窗口只保留一个数：**最大值**（最大池化：*这个图案在这附近"
                   "出现过吗？*）或**平均值**（平均池化）。池化没有需要学习的权重。2×2 窗口、步幅 2 会把宽和高都减半，"
-                  "于是后面的层以同样的计算量看到更大的区域，输入的微小平移也不那么重要了。",
+                  "于是后面的层以同样的计算量看到更大的区域，网络对输入的微小平移也更不敏感。",
     "pool.image": "1 · 图像",
     "pool.settings": "2 · 设置",
     "pool.kind": "池化方式",
     "pool_kind.max": "最大池化",
     "pool_kind.avg": "平均池化",
     "pool.window": "窗口",
-    "pool.window_help": "窗口大小为 核大小 × 核大小 像素。",
+    "pool.window_help": "窗口为 k×k 个像素。",
     "pool.stride": "步幅",
-    "pool.stride_help": "窗口每一步移动的距离（通常等于窗口大小）。",
+    "pool.stride_help": "步幅（步长）：窗口每一步移动的距离（通常等于窗口大小）。",
     "pool.padding": "填充",
     "pool.padding_help": "最多为窗口的一半。最大池化用 −∞ 填充（永远不会被选中）；平均池化用 0 填充"
                          "（计入平均值，这是 PyTorch 的默认做法）。",
@@ -770,8 +776,11 @@ ZH: dict[str, str] = {
     # ------------------------------------------------------------------ kernels
     "kern.title": "🔍 卷积核",
     "kern.intro": "**卷积核**是一个小的权重网格。它在图像上滑动；在每个位置，把覆盖到的像素与权重逐个相乘再求和，"
-                  "得到输出（*特征图*）中的一个像素。这正是 CNN 中 `Conv2d` 层的计算（这里同样用 "
-                  "`torch.nn.functional.conv2d` 计算）；区别只是网络的权重是学出来的，而不是人工选定的。",
+                  "得到输出（*特征图*）中的一个像素。这正是 CNN 中 `Conv2d` 层对**一个输入通道**的计算（这里同样用 "
+                  "`torch.nn.functional.conv2d` 计算）；一层会把 `C_in` 个输入通道（每个通道有自己的卷积核）的结果相加，"
+                  "再加上偏置：`out = Σ_c x_c ⋆ k_c + b`（可以试试颜色模式“3 个输入通道的 Conv2d”）。网络的权重是学出来的，"
+                  "而不是人工选定的。严格地说，CNN 中的“卷积”是互相关：卷积核不翻转。这对学到的卷积核没有影响，"
+                  "但决定了人工设计的卷积核（Sobel、浮雕）的方向。",
     "kern.image": "1 · 图像",
     "kern.kernel": "2 · 卷积核",
     "kern.settings": "3 · 设置",
@@ -793,7 +802,7 @@ ZH: dict[str, str] = {
     "kern.sum_kept": "（亮度保持不变）",
     "kern.sum_zero": "（平坦区域变为 0）",
     "kern.stride": "步幅",
-    "kern.stride_help": "卷积核每一步移动的像素数。",
+    "kern.stride_help": "步幅（步长）：卷积核每一步移动的像素数。",
     "kern.dilation": "膨胀率（空洞）",
     "kern.dilation_help": "卷积核各采样点之间的间隔：膨胀率为 2 的 3×3 卷积核覆盖 5×5 的范围。",
     "kern.padding": "填充",
@@ -881,7 +890,7 @@ ZH: dict[str, str] = {
     "preset.identity.desc": "复制中心像素：输出等于输入。适合用来单独观察填充和步幅的作用。",
     "preset.sobel_x.title": "Sobel x（竖直边缘）",
     "preset.sobel_x.desc": "右列减左列，中间一行权重加倍：对左右方向的亮度变化（即竖直边缘）产生响应。"
-                           "由暗到亮为正值，由亮到暗为负值。",
+                           "左暗右亮为正值，左亮右暗为负值（卷积核不翻转）。",
     "preset.sobel_y.title": "Sobel y（水平边缘）",
     "preset.sobel_y.desc": "下行减上行：对上下方向的亮度变化（即水平边缘）产生响应。",
     "preset.sobel_magnitude.title": "梯度幅值（Sobel）",
@@ -896,11 +905,11 @@ ZH: dict[str, str] = {
     "preset.prewitt_y.title": "Prewitt y",
     "preset.prewitt_y.desc": "最朴素的水平边缘检测核：下行减上行，权重相同。",
     "preset.laplacian.title": "拉普拉斯",
-    "preset.laplacian.desc": "四个邻居之和减去四倍中心：二阶导数。在平坦区域和平缓渐变处为 0，"
+    "preset.laplacian.desc": "上下左右四个相邻像素之和减去四倍中心：二阶导数。在平坦区域和平缓渐变处为 0，"
                              "在每条边缘两侧产生一对 +/− 响应。",
     "preset.outline.title": "轮廓",
-    "preset.outline.desc": "八倍中心减去周围八个邻居（原始资料中的卷积核）。权重之和为 0，"
-                           "所以平坦区域变为 0，只留下轮廓。",
+    "preset.outline.desc": "八倍中心减去周围八个相邻像素。权重之和为 0，所以平坦区域变为 0，只留下轮廓。"
+                           "原始资料中打印的中心值是 −8，那是笔误（权重之和会变成 −16）；本应用使用 +8。",
     "preset.box_blur.title": "均值模糊 3×3",
     "preset.box_blur.desc": "3×3 邻域的平均值：每个权重都是 1/9，权重之和为 1，因此亮度保持不变。",
     "preset.gaussian3.title": "高斯模糊 3×3",
@@ -908,9 +917,10 @@ ZH: dict[str, str] = {
     "preset.gaussian5.title": "高斯模糊 5×5",
     "preset.gaussian5.desc": "两个方向上都是二项式权重 1-4-6-4-1，再除以 256：范围更大、更平滑的模糊。",
     "preset.sharpen.title": "锐化",
-    "preset.sharpen.desc": "像素本身加上它与四个邻居的差（恒等核减去拉普拉斯核）：边缘对比度增强。权重之和为 1。",
+    "preset.sharpen.desc": "像素本身加上它与上下左右四个相邻像素的差（恒等核减去拉普拉斯核）：边缘对比度增强。权重之和为 1。",
     "preset.emboss.title": "浮雕",
-    "preset.emboss.desc": "每条边缘一侧变亮、另一侧变暗，就像光从右下方照来：浮雕效果。权重之和为 1。",
+    "preset.emboss.desc": "每条边缘一侧变亮、另一侧变暗，就像光从左上方照来：朝上或朝左的边缘变亮，朝下或朝右的边缘变暗"
+                          "（卷积核不翻转）。浮雕效果；权重之和为 1。",
     # ------------------------------------------------------------------ feature maps
     "fm.title": "🔬 特征图：网络看到了什么",
     "fm.intro": "手写一个数字，跟着它穿过整个网络：网络接收到的 28×28 图像、每一层对它的处理结果（每个小方块是一个通道的"

@@ -14,14 +14,16 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .kernels import _as_nchw_channels_last, formula_text, output_size
+from .convolution import _as_nchw_channels_last
+from .kernels import ceil_drops_last, formula_text, output_size
+from .messages import MessageError
 
-KINDS = ("max", "avg")
-KIND_TITLES = {"max": "Max pooling", "avg": "Average pooling"}
+KINDS = ("max", "avg")   # titles: the keys pool_kind.<kind>
 
 
-class PoolingError(ValueError):
-    """Bad pooling settings; the message says why, for the user."""
+class PoolingError(MessageError):
+    """Bad pooling settings: a message key (``pool.err.*``, :mod:`cnnviz.texts.pooling`) and its arguments;
+    ``str(err)`` is the English text."""
 
 
 @dataclass(frozen=True)
@@ -41,26 +43,34 @@ def check_params(height: int, width: int, params: PoolParams) -> tuple[int, int]
     """Validate settings for an ``height×width`` input; returns the output ``(height, width)``."""
     k, s, p = params.kernel, params.step, params.padding
     if params.kind not in KINDS:
-        raise PoolingError(f"Unknown pooling {params.kind!r}; choose max or avg.")
+        raise PoolingError("pool.err.kind", kind=params.kind)
     if not isinstance(k, (int, np.integer)) or k < 1:
-        raise PoolingError(f"Window size {k} is not allowed: it must be at least 1.")
+        raise PoolingError("pool.err.window", value=k)
     if not isinstance(s, (int, np.integer)) or s < 1:
-        raise PoolingError(f"Stride {s} is not allowed: the stride is how far the window moves at each step, "
-                           "so it must be at least 1 (stride 0 would never move).")
+        raise PoolingError("pool.err.stride", value=s)
     if not isinstance(p, (int, np.integer)) or p < 0:
-        raise PoolingError(f"Padding {p} is not allowed: it must be 0 or more.")
+        raise PoolingError("pool.err.padding", value=p)
     if p > k // 2:
-        raise PoolingError(f"Padding {p} is too large for a {k}×{k} window: PyTorch allows at most half the "
-                           f"window ({k // 2}), otherwise a window could lie entirely in the padding.")
+        raise PoolingError("pool.err.padding_half", p=p, k=k, half=k // 2)
     if height < 1 or width < 1:
-        raise PoolingError("The image is empty.")
+        raise PoolingError("pool.err.empty_image")
     if k > height + 2 * p or k > width + 2 * p:
-        raise PoolingError(f"The {k}×{k} window does not fit in the padded image ({height + 2 * p}×"
-                           f"{width + 2 * p} = {height}×{width} plus padding {p} on each side). Use a smaller "
-                           "window or more padding.")
+        raise PoolingError("pool.err.no_fit", k=k, ph=height + 2 * p, pw=width + 2 * p, h=height, w=width, p=p)
     oh = output_size(height, k, p, s, 1, params.ceil_mode)
     ow = output_size(width, k, p, s, 1, params.ceil_mode)
     return oh, ow
+
+
+def dropped_windows(height: int, width: int, params: PoolParams) -> dict[str, tuple[int, int]]:
+    """With ``ceil_mode``: for each of ``"height"``/``"width"`` where PyTorch drops the last window that
+    rounding up adds, ``(start, limit)``: where that window would start in the padded input, and ``W + P``
+    (it starts in the right padding when ``start ≥ W + P``).  Empty without ``ceil_mode``."""
+    k, s, p = params.kernel, params.step, params.padding
+    out = {}
+    for name, n in (("height", height), ("width", width)):
+        if params.ceil_mode and ceil_drops_last(n, k, p, s):
+            out[name] = (-(-(n + 2 * p - k) // s) * s, n + p)
+    return out
 
 
 def formulas(height: int, width: int, params: PoolParams) -> dict[str, str]:
@@ -82,7 +92,7 @@ def pool(pixels: np.ndarray, params: PoolParams = PoolParams()) -> np.ndarray:
     """Pool an ``H×W`` or ``H×W×C`` float array; the output keeps the channel layout."""
     x = np.asarray(pixels, dtype=np.float32)
     if x.ndim not in (2, 3):
-        raise PoolingError(f"The image must be H×W or H×W×C, not {'×'.join(map(str, x.shape))}.")
+        raise PoolingError("pool.err.shape", shape="×".join(map(str, x.shape)))
     check_params(x.shape[0], x.shape[1], params)
     t = _as_nchw_channels_last(np.ascontiguousarray(x[..., None] if x.ndim == 2 else x))   # no copy
     y = _torch_pool(t, params)[0].permute(1, 2, 0).contiguous().numpy()
@@ -153,7 +163,7 @@ def worked_example(grid: np.ndarray, params: PoolParams = PoolParams()) -> Worke
     """Every window of a small grid: where it lies, its winner (max) or its divisor (avg)."""
     g = np.asarray(grid, dtype=np.float32)
     if g.ndim != 2:
-        raise PoolingError("The worked example needs a 2-D grid.")
+        raise PoolingError("pool.err.grid_2d")
     h, w = g.shape
     oh, ow = check_params(h, w, params)
     t = torch.from_numpy(np.ascontiguousarray(g))[None, None]

@@ -79,20 +79,12 @@ def test_lookup_and_language_codes():
 
 def test_english_copies_match_the_library():
     """Library data keeps its English strings; the English table must say the same."""
-    from cnnviz import data, images, kernels, models, pooling
+    from cnnviz import data, images, models
     from cnnviz.training import OPTIMIZERS
 
     en = i18n.TEXTS["en"]
-    for key, p in kernels.PRESETS.items():
-        assert en[f"preset.{key}.title"] == p.title and en[f"preset.{key}.desc"] == p.description
-    for mode, text in kernels.PADDING_MODE_HELP.items():
-        assert en[f"padding_mode.{mode}"] == text
-    for key, text in kernels.SCALINGS.items():
-        assert en[f"scaling.{key}"] == text and f"scaling_title.{key}" in en
     for name, spec in models.REGISTRY.items():
         assert en[f"arch.{name}.title"] == spec.title and en[f"arch.{name}.desc"] == spec.description
-    for kind, title in pooling.KIND_TITLES.items():
-        assert en[f"pool_kind.{kind}"] == title
     for key, (title, _) in images.SAMPLES.items():
         assert en[f"sample.{key}"] == title
     for key, title in data.DATASETS.items():
@@ -101,6 +93,23 @@ def test_english_copies_match_the_library():
         assert en[f"optimizer.{key}"] == title
     for status in ("queued", "starting", "running", "stopping", "done", "stopped", "failed"):
         assert f"status.{status}" in en
+
+
+def test_kernel_and_pooling_names_have_keys():
+    """Presets, padding modes, scalings, colour modes and pooling kinds are named by table keys only."""
+    from cnnviz import kernels, pooling
+
+    en = i18n.TEXTS["en"]
+    for key in kernels.PRESETS:
+        assert f"preset.{key}.title" in en and f"preset.{key}.desc" in en
+    for mode in kernels.PADDING_MODES:
+        assert f"padding_mode.{mode}" in en
+    for key in kernels.SCALINGS:
+        assert f"scaling.{key}" in en and f"scaling_title.{key}" in en
+    for key in kernels.COLOR_MODES:
+        assert f"color.{key}" in en
+    for kind in pooling.KINDS:
+        assert f"pool_kind.{kind}" in en
 
 
 def test_display_legends_translate():
@@ -112,11 +121,10 @@ def test_display_legends_translate():
     for scaling in kernels.SCALINGS:
         for arr in (out, np.zeros_like(out), np.stack([out] * 3, axis=2)):
             disp = kernels.scale_for_display(arr, scaling)
-            assert disp.legend_parts
-            assert "".join(i18n.t(k, "en", **a) for k, a in disp.legend_parts) == disp.legend
-            assert CJK.search("".join(i18n.t(k, "zh", **a) for k, a in disp.legend_parts))
-    _, key, args = kernels.normalise_parts(np.array([[0, -1, 0], [-1, 4, -1], [0, -1, 0]], np.float32))
-    assert key == "norm.edge" and "正权重" in i18n.t(key, "zh", **args)
+            assert disp.legend and all(m.key in i18n.TEXTS["en"] for m in disp.legend)
+            assert CJK.search("".join(m.render("zh") for m in disp.legend))
+    _, how = kernels.normalise(np.array([[0, -1, 0], [-1, 4, -1], [0, -1, 0]], np.float32))
+    assert how.key == "norm.edge" and "正权重" in how.render("zh")
 
 
 # ----------------------------------------------------------------------------- no hard-coded texts

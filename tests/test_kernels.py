@@ -1,6 +1,7 @@
 """Kernels against references: torch shapes, scipy.ndimage.correlate, exact inspector sums."""
 
 import math
+import re
 import warnings
 
 import numpy as np
@@ -11,7 +12,7 @@ import torch.nn.functional as F
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from cnnviz import checkpoints, kernels, models
+from cnnviz import checkpoints, convolution, kernels, models
 from cnnviz.kernels import ConvParams, KernelError
 
 SCIPY_MODE = {"zeros": "constant", "reflect": "mirror", "replicate": "nearest", "circular": "wrap"}
@@ -104,7 +105,7 @@ def test_rgbx_images_match_scipy_per_channel(k, s, p, d, mode, seed, tuned):
     x = images.rgbx(rgb)
     x.setflags(write=False)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(kernels, "malloc_tuned", lambda: tuned)
+        mp.setattr(convolution, "malloc_tuned", lambda: tuned)
         got = kernels.apply_kernels(x, weights, params).output
         mag = kernels.apply_kernels(x, np.stack([weights, weights.T]), params, "magnitude").output
     assert got.shape[2] == 3 and mag.shape == got.shape
@@ -150,7 +151,7 @@ def test_grayscale_stripes_match_scipy(h, w, kh, kw, s, p, d, mode, seed):
 def test_large_grayscale_uses_every_stripe_and_matches_conv2d():
     img = RNG.random((517, 83)).astype(np.float32)
     k = RNG.normal(size=(5, 3)).astype(np.float32)
-    assert kernels._stripe_count(517) == kernels.STRIPES
+    assert convolution._stripe_count(517) == kernels.STRIPES
     for s, d in [(1, 1), (2, 1), (1, 3), (3, 2)]:
         got = kernels.convolve(img, k, s, 2, "zeros", d)
         ref = F.conv2d(torch.from_numpy(img)[None, None], torch.from_numpy(k)[None, None],
@@ -199,7 +200,7 @@ def test_read_only_images_are_convolved_in_place(color):
     changing them, and gives what it gives on a writable copy."""
     img = IMG255.copy()
     img.setflags(write=False)
-    t = kernels._as_nchw_channels_last(img)
+    t = convolution._as_nchw_channels_last(img)
     assert t.data_ptr() == img.ctypes.data                   # shared, not copied
     params = ConvParams(stride=2, padding=1, color=color)
     for key in ("sobel_x", "sobel_magnitude", "gaussian5"):
@@ -209,7 +210,7 @@ def test_read_only_images_are_convolved_in_place(color):
 
 
 def test_conv_input_is_channels_last():
-    t = kernels._as_nchw_channels_last(np.ascontiguousarray(IMG255))
+    t = convolution._as_nchw_channels_last(np.ascontiguousarray(IMG255))
     assert t.shape == (1, 3, 29, 33)
     assert t.is_contiguous(memory_format=torch.channels_last)
 
@@ -239,6 +240,7 @@ def test_bad_kernel_values(bad, match):
     with pytest.raises(KernelError, match=match) as info:
         kernels.validate_kernel(grid, sizes=(3, 5))
     assert "row 2, column 3" in str(info.value)
+    assert_translated(info.value)
 
 
 def test_valid_kernel_limits():
@@ -250,11 +252,11 @@ def test_valid_kernel_limits():
 
 def test_normalise():
     k, how = kernels.normalise(np.ones((3, 3), np.float32))
-    assert k.sum() == pytest.approx(1.0) and "sum" in how
+    assert k.sum() == pytest.approx(1.0) and "sum" in how.english()
     k, how = kernels.normalise(kernels.PRESETS["laplacian"].kernel)      # sum 0
-    assert np.isfinite(k).all() and k[k > 0].sum() == pytest.approx(1.0) and "sum to 0" in how
+    assert np.isfinite(k).all() and k[k > 0].sum() == pytest.approx(1.0) and "sum to 0" in how.english()
     z, how = kernels.normalise(np.zeros((3, 3), np.float32))
-    assert (z == 0).all() and "all weights are 0" in how
+    assert (z == 0).all() and "all weights are 0" in how.english()
 
 
 @pytest.mark.parametrize("params, match", [
@@ -267,8 +269,19 @@ def test_normalise():
     (ConvParams(padding_mode="mirror"), "padding mode"),
 ])
 def test_bad_parameters(params, match):
-    with pytest.raises(KernelError, match=match):
+    with pytest.raises(KernelError, match=match) as info:
         kernels.apply_kernels(np.zeros((6, 8), np.float32), kernels.PRESETS["sobel_x"].kernel, params)
+    assert_translated(info.value)
+
+
+def assert_translated(err) -> None:
+    """A library error is a message key with arguments, and its Chinese text is Chinese."""
+    from cnnviz import i18n
+    from cnnviz.messages import MessageError
+
+    assert isinstance(err, MessageError) and err.key in i18n.TEXTS["zh"]
+    zh = err.message.render("zh")
+    assert re.search(r"[\u4e00-\u9fff]", zh) and not re.search(r"[A-Za-z]+ [A-Za-z]+ [A-Za-z]+", zh), zh
 
 
 def test_kernel_larger_than_image():
@@ -441,3 +454,161 @@ def test_size_walkthrough_still_uses_the_formula():
     steps = activations.size_walkthrough(models.build("lenet5"))
     assert any(s.formula.endswith("= 28") for s in steps)
     assert math.isclose(kernels.output_size(28, 5, 2), 28)
+
+
+# ----------------------------------------------------------------------------- module layout
+
+def test_split_modules_are_re_exported_from_kernels():
+    """``cnnviz.kernels`` keeps every name other code uses; the split-off modules own them."""
+    import importlib
+
+    from cnnviz.kernels import convolve, output_size  # the public API
+    assert convolve is convolution.convolve and output_size(28, 5, 2) == 28
+    for module, names in kernels._MOVED.items():
+        mod = importlib.import_module(f"cnnviz.{module}")
+        for name in names:
+            assert getattr(kernels, name) is getattr(mod, name), name
+    with pytest.raises(AttributeError):
+        _ = kernels.DIVERGING_COLORSCALE       # dead code, removed
+
+
+def test_no_function_of_the_kernel_modules_is_longer_than_80_lines():
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "cnnviz"
+    for name in ("kernels", "convolution", "display", "inspector", "learned", "pooling"):
+        tree = ast.parse((root / f"{name}.py").read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                assert node.end_lineno - node.lineno + 1 <= 80, (name, node.name)
+
+
+# ----------------------------------------------------------------------------- teaching: Conv2d, directions, formula
+
+@FAST
+@given(k=st.sampled_from([1, 2, 3, 5]), s=st.integers(1, 3), p=st.integers(0, 3), d=st.integers(1, 2),
+       mode=st.sampled_from(kernels.PADDING_MODES), bias=st.floats(-300, 300), seed=st.integers(0, 2**16),
+       rgbx=st.booleans())
+def test_conv3_mode_is_a_conv2d_with_three_input_channels(k, s, p, d, mode, bias, seed, rgbx):
+    """The "Conv2d with 3 input channels" mode equals F.conv2d with a 1×3×k×k weight (the kernel for every
+    channel) and the bias: out = Σ_c x_c ⋆ k + b."""
+    from cnnviz import images
+
+    rng = np.random.default_rng(seed)
+    weights = rng.normal(size=(k, k)).astype(np.float32)
+    rgb = rng.integers(0, 256, (21, 17, 3)).astype(np.float32)
+    params = ConvParams(s, p, mode, d, "conv3", bias)
+    got = kernels.apply_kernels(images.rgbx(rgb) if rgbx else rgb, weights, params)
+    x = torch.from_numpy(rgb).permute(2, 0, 1)[None]
+    if p and mode != "zeros":
+        x = F.pad(x, (p, p, p, p), mode=mode)
+    w = torch.from_numpy(weights)[None, None].expand(1, 3, k, k)
+    ref = F.conv2d(x, w, torch.tensor([bias], dtype=torch.float32), stride=s,
+                   padding=p if mode == "zeros" else 0, dilation=d)[0, 0].numpy()
+    assert got.output.shape == (*ref.shape, 1)
+    np.testing.assert_allclose(got.output[..., 0], ref, rtol=1e-5, atol=2e-3)
+    row, col = rng.integers(0, ref.shape[0]), rng.integers(0, ref.shape[1])
+    ins = kernels.inspect_pixel(got, int(row), int(col), 1)
+    assert len(ins.channel_sums[0]) == 3 and ins.bias == pytest.approx(bias)
+    assert ins.value == pytest.approx(math.fsum([*ins.channel_sums[0], ins.bias]))
+    assert ins.value == pytest.approx(float(ref[row, col]), rel=1e-5, abs=2e-3) and ins.matches
+    assert ins.channel_sums[0][1] == pytest.approx(math.fsum(ins.products[0].ravel()))   # channel G's window
+
+
+def test_conv3_mode_gradient_magnitude_and_grayscale_input():
+    gray = IMG255[..., 0]
+    res = kernels.apply_preset(gray, "sobel_magnitude", ConvParams(padding=1, color="conv3", bias=2.0))
+    gx = 3 * ndi.correlate(gray.astype(np.float64), kernels.PRESETS["sobel_x"].kernel.astype(np.float64),
+                           mode="constant") + 2
+    gy = 3 * ndi.correlate(gray.astype(np.float64), kernels.PRESETS["sobel_y"].kernel.astype(np.float64),
+                           mode="constant") + 2
+    np.testing.assert_allclose(res.output[..., 0], np.hypot(gx, gy), rtol=1e-5, atol=1e-3)
+
+
+@pytest.mark.parametrize("bias", [float("nan"), float("inf"), 2e4])
+def test_bad_bias(bias):
+    with pytest.raises(KernelError, match="bias") as info:
+        kernels.apply_kernels(IMG255, kernels.PRESETS["identity"].kernel, ConvParams(color="conv3", bias=bias))
+    assert_translated(info.value)
+
+
+def _bright_square() -> np.ndarray:
+    img = np.zeros((30, 30), np.float32)
+    img[10:20, 10:20] = 1.0
+    return img
+
+
+def test_emboss_is_lit_from_the_upper_left():
+    """Cross-correlation, no flip: on a bright square the top and left edges come out bright (4), the bottom
+    and right edges dark (−2), the inside 1: light from the upper left, as the description says."""
+    from cnnviz import i18n
+
+    out = kernels.convolve(_bright_square(), kernels.PRESETS["emboss"].kernel, padding=1)
+    assert out[10, 15] == out[15, 10] == 4            # top edge, left edge
+    assert out[19, 15] == out[15, 19] == -2           # bottom edge, right edge
+    assert out[15, 15] == 1
+    assert "upper left" in i18n.t("preset.emboss.desc", "en") and "左上方" in i18n.t("preset.emboss.desc", "zh")
+
+
+def test_sobel_x_is_positive_from_dark_on_the_left_to_light_on_the_right():
+    from cnnviz import i18n
+
+    img = np.zeros((9, 10), np.float32)
+    img[:, 5:] = 255                                   # dark left half, light right half
+    out = kernels.convolve(img, kernels.PRESETS["sobel_x"].kernel, padding=1)
+    assert out[4, 4] > 0 and out[4, 5] > 0 and (out[:, :3] == 0).all()
+    flipped = kernels.convolve(np.ascontiguousarray(img[:, ::-1]), kernels.PRESETS["sobel_x"].kernel, padding=1)
+    assert (flipped[4, 1:-1] <= 0).all() and flipped[4, 4] < 0     # light-to-dark: negative (border aside)
+    assert "Dark on the left and light on the right gives positive" in i18n.t("preset.sobel_x.desc", "en")
+    assert "左暗右亮为正值" in i18n.t("preset.sobel_x.desc", "zh")
+
+
+def _evaluate(formula: str) -> int:
+    """The printed arithmetic of a formula_text, evaluated: ``⌈(7 − 2 + 2×1)/2⌉ + 1 − 1``."""
+    expr = formula.split(" = ")[0]
+    for a, b in (("⌈", "math.ceil("), ("⌉", ")"), ("⌊", "math.floor("), ("⌋", ")"), ("×", "*"), ("−", "-")):
+        expr = expr.replace(a, b)
+    return eval(expr, {"math": math})   # noqa: S307 (our own formula, digits and operators only)
+
+
+@FAST
+@given(w=st.integers(1, 30), k=st.integers(1, 6), s=st.integers(1, 5), p=st.integers(0, 3), ceil=st.booleans(),
+       d=st.integers(1, 3))
+def test_printed_formula_arithmetic_gives_torch_size(w, k, s, p, ceil, d):
+    """What the pages print must add up: the formula's own arithmetic equals the result it states, and that
+    equals PyTorch's MaxPool2d (with ceil_mode) or Conv2d output size."""
+    if ceil:
+        d = 1
+        assume(p <= k // 2 and k <= w + 2 * p)
+        want = torch.nn.MaxPool2d((1, k), (1, s), (0, p), ceil_mode=True)(torch.zeros(1, 1, 1, w)).shape[-1]
+    else:
+        assume(d * (k - 1) + 1 <= w + 2 * p)
+        want = F.conv2d(torch.zeros(1, 1, 1, w), torch.zeros(1, 1, 1, k), stride=s, padding=(0, p),
+                        dilation=d).shape[-1]
+    text = kernels.formula_text(w, k, p, s, d, ceil)
+    assert text.endswith(f"= {want}") and _evaluate(text) == want, text
+
+
+def test_ceil_mode_shows_the_dropped_window():
+    """W=7, F=2, S=2, P=1: ⌈7/2⌉ + 1 = 5 windows, but the fifth would start in the right padding."""
+    assert kernels.formula_text(7, 2, 1, 2, 1, True) == "⌈(7 − 2 + 2×1)/2⌉ + 1 − 1 = 4"
+    assert torch.nn.MaxPool2d(2, 2, 1, ceil_mode=True)(torch.zeros(1, 1, 7, 7)).shape[-1] == 4
+    assert kernels.ceil_drops_last(7, 2, 1, 2) and not kernels.ceil_drops_last(8, 2, 1, 2)
+    assert kernels.formula_text(8, 2, 1, 2, 1, True) == "⌈(8 − 2 + 2×1)/2⌉ + 1 = 5"
+
+
+def test_teaching_texts():
+    from cnnviz import i18n
+
+    en, zh = i18n.TEXTS["en"], i18n.TEXTS["zh"]
+    assert "cross-correlation" in en["kern.intro"] and "互相关" in zh["kern.intro"]
+    assert "Σ_c x_c ⋆ k_c + b" in en["kern.intro"] and "Σ_c x_c ⋆ k_c + b" in zh["kern.intro"]
+    assert "−8" in en["preset.outline.desc"] and "typo" in en["preset.outline.desc"]
+    assert "+8" in zh["preset.outline.desc"] and "笔误" in zh["preset.outline.desc"]
+    assert "seed" not in en["preset.outline.desc"]
+    assert "a Conv2d would mix them" in en["color.rgb"]
+    for key in ("preset.laplacian.desc", "preset.outline.desc", "preset.sharpen.desc"):
+        assert "相邻像素" in zh[key] and "邻居" not in zh[key]
+    assert sum("步幅（步长）" in v for k, v in zh.items() if k.startswith("kern.")) == 1
+    assert "padding on each side" in en["kern.formula_where"] and "⌊ ⌋" in en["kern.formula_where"]

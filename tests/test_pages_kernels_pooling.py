@@ -316,3 +316,56 @@ def _array(z) -> np.ndarray:
         shape = z.get("shape")
         return a.reshape([int(x) for x in str(shape).split(",")]) if shape else a
     return np.asarray(z, dtype=np.float64)
+
+
+def test_learned_kernels_are_not_recomputed_when_other_widgets_change(monkeypatch):
+    """The learned maps are remembered per (image, checkpoint, invert): a rerun for another widget (the
+    display scaling, the stride, the maps' colour scale) does not convolve the image with the checkpoint's
+    kernels again; another invert setting or another image does."""
+    from cnnviz import learned
+
+    calls = []
+    real = learned.apply_learned
+
+    def counting(pixels, *args, **kw):
+        calls.append(pixels.shape)
+        return real(pixels, *args, **kw)
+
+    monkeypatch.setattr(learned, "apply_learned", counting)
+    at = open_page("kernels")
+    assert len(calls) == 1 and any("kernels of" in m.value for m in at.markdown)
+    at.radio(key="kernels_scaling").set_value("minmax").run()
+    at.number_input(key="kernels_stride").set_value(2).run()
+    at.radio(key="kernels_learned_scaling").set_value("diverging").run()
+    no_exception(at)
+    assert len(calls) == 1
+    at.checkbox(key="kernels_invert").check().run()
+    assert len(calls) == 2
+    at.radio(key="kernels_color").set_value("rgb").run()
+    assert len(calls) == 2
+    at.selectbox(key="kernels_sample").set_value("camera").run()
+    no_exception(at)
+    assert len(calls) == 3 and calls[-1] == (512, 512)
+
+
+def test_kernels_conv3_mode_sums_the_channels_and_adds_the_bias(kernels_page):
+    """The "Conv2d with 3 input channels" mode: one output map, the inspector writes R + G + B + b."""
+    at = kernels_page
+    at.radio(key="kernels_color").set_value("conv3").run()
+    at.number_input(key="kernels_bias").set_value(10.0).run()
+    no_exception(at)
+    assert not at.error
+    line = next(m.value for m in at.markdown if m.value.startswith("Σ over the 3 input channels"))
+    assert "+ 10 =" in line
+    assert at.success or at.info
+    assert not any("channel)" in s.value for s in at.success)   # one output map, not a channel of three
+
+
+def test_pooling_ceil_mode_names_the_dropped_window(pooling_page):
+    """Chelsea is 451 wide: 2×2, stride 2, padding 1, ceil_mode: ⌈451/2⌉ + 1 − 1 = 226."""
+    at = pooling_page
+    at.number_input(key="pool_padding").set_value(1)
+    at.checkbox(key="pool_ceil").check().run()
+    no_exception(at)
+    assert any("⌈(451 − 2 + 2×1)/2⌉ + 1 − 1 = 226" in m.value for m in at.markdown)
+    assert any("starting at 452" in c.value for c in at.caption)

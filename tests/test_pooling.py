@@ -1,5 +1,7 @@
 """Pooling against a NumPy reference and torch's shapes; pyramid; the worked example."""
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -97,8 +99,10 @@ def test_default_stride_is_the_window():
     (PoolParams("median", 2, 2), (8, 8), "Unknown pooling"),
 ])
 def test_bad_parameters(params, size, match):
-    with pytest.raises(PoolingError, match=match):
+    with pytest.raises(PoolingError, match=match) as info:
         pooling.pool(np.zeros(size, np.float32), params)
+    zh = info.value.message.render("zh")      # a message key; its Chinese text has no English sentence
+    assert re.search(r"[\u4e00-\u9fff]", zh) and not re.search(r"[A-Za-z]+ [A-Za-z]+ [A-Za-z]+", zh), zh
 
 
 def test_pyramid():
@@ -136,3 +140,14 @@ def test_random_grid_is_reproducible():
     np.testing.assert_array_equal(pooling.random_grid(5), pooling.random_grid(5))
     g = pooling.random_grid(5, 8)
     assert g.shape == (8, 8) and g.min() >= 0 and g.max() <= 9
+
+
+def test_ceil_mode_dropped_windows_against_torch():
+    """W=7, F=2, S=2, P=1 with ceil_mode: a fifth window would start at 8 = W + P, in the padding, and
+    PyTorch has 4; the page names where it would start."""
+    params = PoolParams("max", 2, 2, 1, True)
+    assert pooling.dropped_windows(7, 8, params) == {"height": (8, 8)}
+    assert pooling.check_params(7, 8, params) == tuple(torch.nn.MaxPool2d(2, 2, 1, ceil_mode=True)(
+        torch.zeros(1, 1, 7, 8)).shape[2:]) == (4, 5)
+    assert pooling.formulas(7, 8, params)["height"] == "⌈(7 − 2 + 2×1)/2⌉ + 1 − 1 = 4"
+    assert pooling.dropped_windows(7, 8, PoolParams("max", 2, 2, 1, False)) == {}
