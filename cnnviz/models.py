@@ -269,3 +269,20 @@ def build(name: str, num_classes: int = 10) -> nn.Module:
 
 def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
+
+
+# ----------------------------------------------------------------------------- designed networks
+
+def from_spec(spec: list, num_classes: int = 10) -> nn.Module:
+    """A network designed by the user (see :mod:`cnnviz.spec`); raises :class:`cnnviz.spec.SpecError`."""
+    from . import spec as _spec
+
+    return _spec.from_spec(spec, num_classes)
+
+
+def check_spec(spec: list, num_classes: int = 10):
+    """Per-layer output shapes and parameter counts of a spec (a :class:`cnnviz.spec.SpecCheck`), or
+    :class:`cnnviz.spec.SpecError` naming the first layer that cannot work."""
+    from . import spec as _spec
+
+    return _spec.check_spec(spec, num_classes)
