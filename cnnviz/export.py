@@ -27,7 +27,10 @@ class ExportError(MessageError):
 
 
 def _cpu_copy(model: nn.Module) -> nn.Module:
-    return copy.deepcopy(model).to("cpu").eval()
+    from .featuremaps import model_lock
+
+    with model_lock(model):   # not while another thread has its capture hooks on this model
+        return copy.deepcopy(model).to("cpu").eval()
 
 
 def to_onnx(model: nn.Module) -> bytes:
