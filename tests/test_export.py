@@ -57,7 +57,11 @@ def test_onnx_runtime_gives_torch_logits_for_every_shipped_checkpoint(arch):
 @pytest.mark.slow
 def test_onnx_runtime_gives_torch_logits_for_a_designed_network():
     torch.manual_seed(0)
-    model = models.from_spec(S.EXAMPLES["small_resnet"] + [{"kind": "batchnorm"}, {"kind": "tanh"}], num_classes=3)
+    every_kind = S.parse_text("conv 8 3 pad=1\nbatchnorm\nrelu\nresidual\nmaxpool 2\ninception\n"
+                              "conv 12 3 stride=2 pad=2 dilation=2\ntanh\ndense 2 4\navgpool 3 stride=2 pad=1\n"
+                              "sigmoid\ndropout 0.2\nflatten\nlinear 32\nbatchnorm\nrelu\n")
+    assert {layer["kind"] for layer in every_kind} == set(S.KINDS)
+    model = models.from_spec(every_kind, num_classes=3)
     model.train()
     model(real_digits(data.MNIST_MEAN, data.MNIST_STD, 32))   # BatchNorm running statistics that are not 0/1
     assert_onnx_matches_torch(model, data.MNIST_MEAN, data.MNIST_STD)
