@@ -357,3 +357,12 @@ def test_text_form_round_trips(spec):
     assert S.parse_text(text) == normalized
     assert S.spec_to_text(S.parse_text(text)) == text
     assert S.parse_json(json.dumps(spec)) == spec
+
+
+def test_the_training_pages_walkthrough_and_gradcam_work_on_a_designed_network():
+    model = models.from_spec(EX["lenet5_like"])
+    steps = activations.size_walkthrough(model)
+    check = models.check_spec(EX["lenet5_like"])
+    assert [s.out_shape for s in steps] == [r.output_shape for r in check.rows]
+    assert steps[0].formula == "(28 − 5 + 2×2)/1 + 1 = 28"
+    assert featuremaps.gradcam_layer(model.eval())[0] == "5"   # the last map of at least 4×4: the 16×5×5 pool
