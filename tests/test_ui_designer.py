@@ -97,6 +97,8 @@ def test_a_spec_upload_fills_the_editor_and_a_hostile_one_is_explained():
     at.file_uploader(key="design_upload").set_value(("bomb.json", b"[" * 20_000, "application/json")).run()
     assert at.error and "nested too deeply" in at.error[0].value
     assert "residual" in at.text_area(key="design_text").value   # the editor keeps the last good text
+    at = edit(at, "relu\n")
+    assert not at.error   # editing the text clears the upload's message
 
 
 def test_chinese():

@@ -43,6 +43,10 @@ def _use_upload(key: str) -> None:
     st.session_state[f"{key}_upload_error"] = None
 
 
+def _clear_upload_error(key: str) -> None:
+    st.session_state[f"{key}_upload_error"] = None
+
+
 def _layer_table(check: S.SpecCheck) -> list[dict]:
     return [{t("design.col_number"): row.number,
              t("design.col_layer"): row.text + (f"  ({t('design.added')})" if row.added else ""),
@@ -65,7 +69,8 @@ def design_section(num_classes: int = 10, key: str = "design") -> list[dict] | N
     upload_error = st.session_state.get(f"{key}_upload_error")
     if upload_error is not None:
         st.error(tm(upload_error))
-    st.text_area(t("design.editor"), key=text_key, height=260, help=t("design.syntax"))
+    st.text_area(t("design.editor"), key=text_key, height=260, help=t("design.syntax"),
+                 on_change=_clear_upload_error, args=(key,))
     st.caption(t("design.syntax_short", kinds=", ".join(S.KINDS), layers=S.MAX_LAYERS, params=S.MAX_PARAMS,
                  channels=S.MAX_CHANNELS))
     try:
