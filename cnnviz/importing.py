@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import pickle
+import warnings
 from dataclasses import dataclass
 from pathlib import PurePath
 
@@ -87,7 +88,9 @@ def _read(blob: bytes, filename: str) -> object:
         except (SafetensorError, ValueError, RuntimeError, OSError, TypeError, KeyError):
             raise WeightsImportError("import.error.corrupt", name=name) from None
     try:
-        return torch.load(io.BytesIO(blob), weights_only=True, map_location="cpu")
+        with warnings.catch_warnings():   # torch warns about a bare pickle's protocol before refusing it
+            warnings.simplefilter("ignore", UserWarning)
+            return torch.load(io.BytesIO(blob), weights_only=True, map_location="cpu")
     except pickle.UnpicklingError:   # weights_only refused a global (code, an object) before running it
         raise WeightsImportError("import.error.refused", name=name) from None
     except Exception:  # a damaged zip or pickle raises many kinds; each one means the same to the user
