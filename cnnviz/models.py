@@ -1,4 +1,4 @@
-"""The model registry: eight classic architectures for 1x28x28 inputs and 10 logits.
+"""The model registry: eight classic architectures for 1x28x28 inputs and ``num_classes`` logits (10 by default).
 
 Built for teaching: every layer a learner should see (ReLU, pooling, flatten, the
 skip addition, concatenations) is its own ``nn.Module``, so forward hooks capture
@@ -112,28 +112,28 @@ class Transition(nn.Sequential):
 
 # ----------------------------------------------------------------------------- builders
 
-def mlp() -> nn.Module:
-    return nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10))
+def mlp(num_classes: int = 10) -> nn.Module:
+    return nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, num_classes))
 
 
-def cnn() -> nn.Module:
+def cnn(num_classes: int = 10) -> nn.Module:
     return nn.Sequential(
         nn.Conv2d(1, 32, kernel_size=3, padding=1), nn.ReLU(), nn.MaxPool2d(2),   # 32 x 14 x 14
         nn.Conv2d(32, 64, kernel_size=3, padding=1), nn.ReLU(), nn.MaxPool2d(2),  # 64 x 7 x 7
-        nn.Flatten(), nn.Linear(3136, 128), nn.ReLU(), nn.Linear(128, 10))
+        nn.Flatten(), nn.Linear(3136, 128), nn.ReLU(), nn.Linear(128, num_classes))
 
 
-def cnn16_32() -> nn.Module:
+def cnn16_32(num_classes: int = 10) -> nn.Module:
     return nn.Sequential(
         nn.Conv2d(1, 16, kernel_size=5, padding=2), nn.ReLU(), nn.MaxPool2d(2),   # 16 x 14 x 14
         nn.Conv2d(16, 32, kernel_size=5, padding=2), nn.ReLU(), nn.MaxPool2d(2),  # 32 x 7 x 7
-        nn.Flatten(), nn.Linear(1568, 10))
+        nn.Flatten(), nn.Linear(1568, num_classes))
 
 
 class LeNet5(nn.Module):
     """LeNet-5 with LeCun's layer names; ReLU and max pooling as in modern tutorials."""
 
-    def __init__(self) -> None:
+    def __init__(self, num_classes: int = 10) -> None:
         super().__init__()
         self.c1 = nn.Conv2d(1, 6, kernel_size=5, padding=2)    # 6 x 28 x 28
         self.relu1 = nn.ReLU()
@@ -146,7 +146,7 @@ class LeNet5(nn.Module):
         self.flatten = nn.Flatten()                            # 120
         self.f6 = nn.Linear(120, 84)
         self.relu6 = nn.ReLU()
-        self.output = nn.Linear(84, 10)
+        self.output = nn.Linear(84, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.s2(self.relu1(self.c1(x)))
@@ -155,39 +155,39 @@ class LeNet5(nn.Module):
         return self.output(self.relu6(self.f6(x)))
 
 
-def simple_cnn() -> nn.Module:
+def simple_cnn(num_classes: int = 10) -> nn.Module:
     return nn.Sequential(
         nn.Conv2d(1, 10, kernel_size=5), nn.MaxPool2d(2), nn.ReLU(),   # 10 x 12 x 12
         nn.Conv2d(10, 20, kernel_size=5), nn.MaxPool2d(2), nn.ReLU(),  # 20 x 4 x 4
-        nn.Flatten(), nn.Linear(320, 10))
+        nn.Flatten(), nn.Linear(320, num_classes))
 
 
-def inception() -> nn.Module:
+def inception(num_classes: int = 10) -> nn.Module:
     return nn.Sequential(
         nn.Conv2d(1, 10, kernel_size=5), nn.MaxPool2d(2), nn.ReLU(),    # 10 x 12 x 12
         InceptionA(10),                                                 # 88 x 12 x 12
         nn.Conv2d(88, 20, kernel_size=5), nn.MaxPool2d(2), nn.ReLU(),   # 20 x 4 x 4
         InceptionA(20),                                                 # 88 x 4 x 4
-        nn.Flatten(), nn.Linear(1408, 10))
+        nn.Flatten(), nn.Linear(1408, num_classes))
 
 
-def resnet() -> nn.Module:
+def resnet(num_classes: int = 10) -> nn.Module:
     return nn.Sequential(
         nn.Conv2d(1, 16, kernel_size=5), nn.ReLU(), nn.MaxPool2d(2),    # 16 x 12 x 12
         ResidualBlock(16),
         nn.Conv2d(16, 32, kernel_size=5), nn.ReLU(), nn.MaxPool2d(2),   # 32 x 4 x 4
         ResidualBlock(32),
-        nn.Flatten(), nn.Linear(512, 10))
+        nn.Flatten(), nn.Linear(512, num_classes))
 
 
-def densenet() -> nn.Module:
+def densenet(num_classes: int = 10) -> nn.Module:
     b1 = DenseBlock(16, layers=3, growth=12)                             # 52 x 28 x 28
     b2 = DenseBlock(26, layers=3, growth=12)                             # 62 x 14 x 14
     return nn.Sequential(
         nn.Conv2d(1, 16, kernel_size=3, padding=1, bias=False),         # 16 x 28 x 28
         b1, Transition(b1.out_channels, 26),                            # 26 x 14 x 14
         b2, Transition(b2.out_channels, 32),                            # 32 x 7 x 7
-        nn.BatchNorm2d(32), nn.ReLU(), nn.Flatten(), nn.Linear(32 * 7 * 7, 10))
+        nn.BatchNorm2d(32), nn.ReLU(), nn.Flatten(), nn.Linear(32 * 7 * 7, num_classes))
 
 
 # ----------------------------------------------------------------------------- registry
@@ -196,7 +196,7 @@ def densenet() -> nn.Module:
 class ArchSpec:
     name: str
     title: str
-    builder: Callable[[], nn.Module]
+    builder: Callable[..., nn.Module]   # ``builder(num_classes=10)``
     description: str
     seed: str
     optimizer: str = "adam"
@@ -205,8 +205,9 @@ class ArchSpec:
     batch_size: int = 64
     extra: dict = field(default_factory=dict)
 
-    def build(self) -> nn.Module:
-        return self.builder()
+    def build(self, num_classes: int = 10) -> nn.Module:
+        """A fresh model whose last layer has ``num_classes`` outputs (10 keeps the shipped checkpoints' shapes)."""
+        return self.builder(num_classes=num_classes)
 
 
 REGISTRY: dict[str, ArchSpec] = {spec.name: spec for spec in [
@@ -262,9 +263,26 @@ def get(name: str) -> ArchSpec:
         raise KeyError(f"unknown architecture {name!r}; choose one of {', '.join(REGISTRY)}") from None
 
 
-def build(name: str) -> nn.Module:
-    return get(name).build()
+def build(name: str, num_classes: int = 10) -> nn.Module:
+    return get(name).build(num_classes)
 
 
 def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
+
+
+# ----------------------------------------------------------------------------- designed networks
+
+def from_spec(spec: list, num_classes: int = 10) -> nn.Module:
+    """A network designed by the user (see :mod:`cnnviz.spec`); raises :class:`cnnviz.spec.SpecError`."""
+    from . import spec as _spec
+
+    return _spec.from_spec(spec, num_classes)
+
+
+def check_spec(spec: list, num_classes: int = 10):
+    """Per-layer output shapes and parameter counts of a spec (a :class:`cnnviz.spec.SpecCheck`), or
+    :class:`cnnviz.spec.SpecError` naming the first layer that cannot work."""
+    from . import spec as _spec
+
+    return _spec.check_spec(spec, num_classes)

@@ -103,3 +103,29 @@ def test_parameter_counts_are_small_enough_for_cpu():
     for arch in ARCHS:
         assert 1_000 < models.count_parameters(models.build(arch)) < 1_000_000
     assert isinstance(models.build("lenet5"), nn.Module)
+
+
+@pytest.mark.parametrize("num_classes", [2, 3, 10])
+@pytest.mark.parametrize("arch", ARCHS)
+def test_builders_take_the_number_of_classes(arch, num_classes):
+    model = models.build(arch, num_classes=num_classes).eval()
+    out = model(torch.randn(4, 1, 28, 28))
+    assert out.shape == (4, num_classes)
+    ref = models.build(arch).state_dict()
+    state = model.state_dict()
+    assert list(state) == list(ref)  # same parameter names whatever the number of classes
+    changed = {k for k in ref if state[k].shape != ref[k].shape}
+    if num_classes == 10:
+        assert not changed
+    else:  # only the last linear layer (weight and bias) differs
+        assert len(changed) == 2 and all(state[k].shape[0] == num_classes for k in changed)
+    assert models.REGISTRY[arch].build(num_classes)(torch.randn(1, 1, 28, 28)).shape == (1, num_classes)
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_shipped_checkpoints_still_load_into_the_default_builders(arch):
+    from cnnviz import checkpoints
+    model, meta = checkpoints.load_checkpoint(checkpoints.shipped_path(arch))
+    fresh = models.build(arch, num_classes=10)
+    fresh.load_state_dict(model.state_dict())  # strict: names and shapes unchanged
+    assert meta.arch == arch
