@@ -84,8 +84,9 @@ EN = {
                  "four directions.",
     "inv.why": "A convolution moves its maps with the digit: a shifted input gives shifted maps, which differ "
                "from the old ones almost everywhere. Pooling keeps only the largest (or the mean) value of each "
-               "window, so a feature that moves inside a window still gives the same output: pooled layers "
-               "change less, and each further pooling makes the network less sensitive to small shifts.",
+               "window, so a feature that moves inside a window still gives the same output: a pooled layer "
+               "changes less than the layer it pools, and the deeper layers, after more pooling, change least. "
+               "(ReLU layers can change more than the layer before them: a shift turns some units on or off.)",
     "inv.col_layer": "layer",
     "inv.col_change": "relative change",
     "inv.pooled": "pooling",
@@ -159,8 +160,9 @@ ZH = {
     "inv.intro": "把数字向右、左、下、上各移动 {shift} 个像素。每一层的柱子表示它的特征图变化了多少，"
                  "即相对 L2 变化 ‖a(平移后) − a‖ / ‖a‖，取四个方向的平均。",
     "inv.why": "卷积的特征图随数字一起移动：输入平移了，特征图也跟着平移，几乎处处与原来不同。"
-               "池化只保留每个窗口中的最大值（或平均值），特征在窗口内移动时输出不变：所以池化层变化更小，"
-               "每多一次池化，网络对输入的微小平移就更不敏感。",
+               "池化只保留每个窗口中的最大值（或平均值），特征在窗口内移动时输出不变：所以池化层比它所池化的那一层变化更小，"
+               "经过多次池化的深层变化最小，网络对输入的微小平移更不敏感。"
+               "（ReLU 层的变化可能比上一层更大：平移会让一些单元被置零，或重新变为正值。）",
     "inv.col_layer": "层",
     "inv.col_change": "相对变化",
     "inv.pooled": "池化",
