@@ -231,14 +231,16 @@ _ELEMENTWISE = (nn.ReLU, nn.BatchNorm2d, nn.Identity, nn.Dropout)
 _WINDOWED = (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)
 
 
-def receptive_field(tr: Trace, layer: str, index: tuple[int, ...], clip: bool = True
+def receptive_field(tr: Trace, layer: str, index: tuple[int | None, int, int], clip: bool = True
                     ) -> tuple[int, int, int, int] | None:
     """The input pixels (top, left, bottom, right, inclusive) that the cell ``index`` (channel, row, col)
     of ``layer`` depends on, followed back through the recorded module graph; ``None`` for cells after a
     flatten or fully connected layer, or when a module of an unknown kind lies on the way.
 
-    ``clip=True`` clips the box to each layer's extent on the way (the pixels really used);
-    ``clip=False`` gives the textbook size, which may reach past the image (LeNet-5's C5: 32×32)."""
+    A channel of ``None`` gives the union over all channels (a concatenation's channels come from
+    branches that see different areas).  ``clip=True`` clips the box to each layer's extent on the way
+    (the pixels really used); ``clip=False`` gives the textbook size, which may reach past the image
+    (LeNet-5's C5: 32×32)."""
     memo: dict[tuple, tuple | None] = {}
 
     def union(a, b):
@@ -573,5 +575,5 @@ def receptive_field_size(model: nn.Module, layer: str, input_shape: tuple[int, .
     if rec is None or rec.output.dim() != 4:
         return None
     _, c, h, w = rec.output.shape
-    box = receptive_field(tr, layer, (0, h // 2, w // 2), clip=False)
+    box = receptive_field(tr, layer, (None, h // 2, w // 2), clip=False)
     return None if box is None else (box[2] - box[0] + 1, box[3] - box[1] + 1)
