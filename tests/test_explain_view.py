@@ -12,8 +12,8 @@ pytestmark = pytest.mark.skipif(not checkpoints.list_checkpoints(), reason="no s
 def _panels():
     import streamlit as st
 
-    from cnnviz import checkpoints, data, explain, invariance
-    from ui.explain_view import show_explanation, show_translation_invariance
+    from cnnviz import checkpoints, data, explain
+    from ui.explain_view import explanation_section, show_explanation, translation_invariance_section
 
     ds = data.load_embedded()
     cells = {"lenet5": [("c3", (4, 3, 6)), ("relu1", (0, 14, 14)), ("s2", (2, 7, 7)), ("c5", (3,)),
@@ -29,8 +29,10 @@ def _panels():
             st.session_state.setdefault("kinds", []).append(e.kind)
             show_explanation(e, image, meta.classes, key=f"{arch}_{i}")
     model, meta = checkpoints.load_checkpoint(checkpoints.shipped_path("lenet5"))
-    changes = invariance.translation_changes(model, ds.test_x[0].numpy(), meta.mean, meta.std, shift=2)
-    show_translation_invariance(changes, 2)
+    x = data.normalize(ds.test_x[:1], meta.mean, meta.std)
+    explanation_section(model, x, "c9", (0, 0, 0), key="bad_layer")
+    explanation_section(model, x, "c1", (0, 28, 0), key="bad_index")
+    translation_invariance_section(model, ds.test_x[0].numpy(), meta.mean, meta.std)
 
 
 def _run(lang: str, lecture: bool) -> AppTest:
@@ -64,3 +66,9 @@ def test_panel_renders_every_kind(lang, lecture):
         assert "c·H·W + h·W + w" in text and "Receptive field" in text
         assert "Why ReLU" in " ".join(i.value for i in at.info)
     assert any(("pooling" if lang == "en" else "池化") in c.value for c in at.caption)
+    warnings = [w.value for w in at.warning]
+    assert len(warnings) == 2 and ("c9" in warnings[0]) and ("28" in warnings[1])
+    assert at.slider(key="fm_invariance_shift").value == 1
+    at.slider(key="fm_invariance_shift").set_value(3).run()
+    assert not at.exception
+    assert any(("3 pixel" if lang == "en" else "3 个像素") in m.value for m in at.markdown)

@@ -6,7 +6,9 @@ Entry points (the feature-map page calls them; each takes the library's result a
   formula filled in with numbers, the windows and kernel slices as small grids, the receptive field
   outlined on the 28×28 input, the terms table, the bias, and the total beside the network's value;
 - :func:`show_translation_invariance`: the per-layer changes of ``invariance.translation_changes`` as a
-  bar chart with the explanation of why pooled layers change less.
+  bar chart with the explanation of why pooled layers change less;
+- :func:`explanation_section` and :func:`translation_invariance_section`: the same, computed here from the
+  model and the input (a bad layer or position becomes a translated warning), for a page to call as is.
 
 All texts are table keys (``cnnviz/texts/explain.py``); layer names come from the model (a user's own
 network may name its modules freely), so they are escaped before markdown.
@@ -19,6 +21,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
+from cnnviz import explain, invariance
 from cnnviz.explain import Explanation
 from ui.common import md_escape
 from ui.i18n import t, tm
@@ -230,3 +233,24 @@ def show_translation_invariance(changes, shift: int, key: str = "invariance") ->
     _show(translation_figure(changes), f"{key}_chart")
     st.caption("🟧 " + t("inv.pooled"))
     st.markdown(t("inv.why"))
+
+
+def explanation_section(model, x, layer: str, index, image: np.ndarray | None = None,
+                        classes: list[str] | None = None, label: int | None = None, key: str = "explain") -> None:
+    """Explain ``index`` of ``layer`` for input ``x`` (``explain.explain_cell``) and draw the panel; ``label``:
+    the test digit's true class, for the cross-entropy of a softmax cell."""
+    try:
+        e = explain.explain_cell(model, x, layer, index, label=label)
+    except explain.ExplainError as err:
+        st.warning(tm(err))
+        return
+    show_explanation(e, image, classes, key=key)
+
+
+def translation_invariance_section(model, digit_u8: np.ndarray, mean: float, std: float,
+                                   key: str = "fm_invariance") -> None:
+    """A 1–3 pixel shift slider (``{key}_shift``), the experiment on the 28×28 uint8 digit the network
+    sees (for an analysis: ``np.rint(analysis.image * 255).astype(np.uint8)``), and its chart."""
+    shift = st.slider(t("inv.shift"), 1, 3, 1, key=f"{key}_shift")
+    changes = invariance.translation_changes(model, digit_u8, mean, std, shift=shift)
+    show_translation_invariance(changes, shift, key=key)
