@@ -93,7 +93,8 @@ def receptive_field_figure(image: np.ndarray, box: tuple[int, int, int, int] | N
 def _terms_table(e: Explanation) -> None:
     rows = [{t("explain.col_term"): tm(label), t("explain.col_value"): number} for label, number in e.terms]
     if e.bias is not None:
-        rows.append({t("explain.col_term"): t("explain.bias"), t("explain.col_value"): e.bias})
+        bias = t("explain.bias_beta") if e.kind == "batch_norm" else t("explain.bias")
+        rows.append({t("explain.col_term"): bias, t("explain.col_value"): e.bias})
     rows.append({t("explain.col_term"): t("explain.total"), t("explain.col_value"): e.total})
     if len(rows) == 1:
         st.caption(t("explain.no_terms"))
@@ -133,8 +134,10 @@ def _pool(e: Explanation, key: str) -> None:
 def _batch_norm(e: Explanation) -> None:
     d = e.details
     st.markdown(t("explain.batch_norm.formula"))
-    st.latex(rf"\frac{{{d['x']:.4f} - ({d['mean']:.4f})}}{{\sqrt{{{d['var']:.4f} + {d['eps']:g}}}}}"
-             rf"\cdot {d['gamma']:.4f} + ({d['beta']:.4f}) = {e.total:.4f}")
+    mantissa, exponent = f"{d['eps']:.0e}".split("e")
+    eps = rf"{mantissa} \cdot 10^{{{int(exponent)}}}" if mantissa != "1" else rf"10^{{{int(exponent)}}}"
+    st.latex(rf"\begin{{aligned}} &\frac{{{d['x']:.4f} - ({d['mean']:.4f})}}{{\sqrt{{{d['var']:.4f} + {eps}}}}}"
+             rf"\cdot {d['gamma']:.4f} + ({d['beta']:.4f}) \\ &= {e.total:.4f} \end{{aligned}}")
 
 
 def _softmax(e: Explanation, classes: list[str] | None) -> None:
@@ -194,7 +197,7 @@ def show_explanation(e: Explanation, image: np.ndarray | None = None, classes: l
         st.success(t("explain.agree", diff=diff))
     else:
         st.warning(t("explain.disagree", diff=diff))
-    if image is not None:
+    if image is not None and e.receptive_field is not None:
         formula_col, field_col = st.columns([3, 2])
         with formula_col:
             _formula(e, classes, key)

@@ -38,6 +38,7 @@ EN = {
     "explain.col_term": "term",
     "explain.col_value": "value",
     "explain.bias": "bias b",
+    "explain.bias_beta": "shift β",
     "explain.rf": "Receptive field: input rows {top}–{bottom}, columns {left}–{right} ({h}×{w} pixels), "
                   "outlined in the input.",
     "explain.rf_none": "After flattening, every unit can depend on every input pixel: there is no local "
@@ -71,9 +72,9 @@ EN = {
     "explain.softmax.formula": "Softmax turns the logits z into probabilities: p_i = e^(z_i) / Σ_j e^(z_j). "
                                "It is a soft version of argmax: the largest logit gets most of the probability, "
                                "but every class keeps some.",
-    "explain.softmax.filled": "p_{cls} = e^({z:.3f}) / Σ_j e^(z_j) = {num:.4g} / {den:.4g} = {p:.4f} "
-                              "(all exponents shifted by the largest logit {shift:.3f}, which does not change "
-                              "the ratio)",
+    "explain.softmax.filled": "p_{cls} = e^({z:.3f} − {shift:.3f}) / Σ_j e^(z_j − {shift:.3f}) = {num:.4g} / "
+                              "{den:.5g} = {p:.4g}. Subtracting the largest logit ({shift:.3f}) from every "
+                              "exponent keeps the numbers small and does not change the ratio.",
     "explain.no_terms": "No terms.",
     "explain.input_title": "input (28×28)",
     # ------------------------------------------------------------------ translation invariance
@@ -126,6 +127,7 @@ ZH = {
     "explain.col_term": "项",
     "explain.col_value": "数值",
     "explain.bias": "偏置 b",
+    "explain.bias_beta": "平移 β",
     "explain.rf": "感受野：输入的第 {top}–{bottom} 行、第 {left}–{right} 列（{h}×{w} 像素），已在输入图中框出。",
     "explain.rf_none": "展平之后，每个单元都可能依赖输入的每一个像素：不再有局部的感受野。",
     "explain.rf_title": "输入上的感受野",
@@ -151,8 +153,9 @@ ZH = {
     "explain.identity.formula": "这一层把输入原样传下去。",
     "explain.softmax.formula": "Softmax 把 logits z 变成概率：p_i = e^(z_i) / Σ_j e^(z_j)。它是 argmax 的“软”版本："
                                "最大的 logit 得到大部分概率，但每个类别都保留一些。",
-    "explain.softmax.filled": "p_{cls} = e^({z:.3f}) / Σ_j e^(z_j) = {num:.4g} / {den:.4g} = {p:.4f}"
-                              "（所有指数都减去了最大的 logit {shift:.3f}，比值不变）",
+    "explain.softmax.filled": "p_{cls} = e^({z:.3f} − {shift:.3f}) / Σ_j e^(z_j − {shift:.3f}) = {num:.4g} / "
+                              "{den:.5g} = {p:.4g}。每个指数都减去最大的 logit（{shift:.3f}），"
+                              "数值不会过大，比值也不变。",
     "explain.no_terms": "没有可列出的项。",
     "explain.input_title": "输入（28×28）",
     "inv.title": "平移不变性：移动数字",
