@@ -437,7 +437,8 @@ def _explain_linear(mod: nn.Linear, rec: _Record, idx, top: int) -> dict:
     xv = rec.inputs[0][0].reshape(-1).numpy()
     w = mod.weight.detach().to("cpu", torch.float64)[i].numpy()
     products = w * xv
-    terms = _top_terms(products, lambda j: msg("explain.term.linear", j=j), top, "explain.term.rest_terms")
+    terms = _top_terms(products, lambda j: msg("explain.term.linear", j=j, w=float(w[j]), x=float(xv[j])), top,
+                       "explain.term.rest_terms")
     order = np.argsort(-np.abs(products), kind="stable")
     bias = float(mod.bias.detach()[i]) if mod.bias is not None else None
     return dict(terms=terms, bias=bias, op="sum",

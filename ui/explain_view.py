@@ -116,7 +116,7 @@ def _conv(e: Explanation, key: str) -> None:
     rest = d["parts"][shown:]
     if rest:
         items = ", ".join(f"{p.channel}: {_fmt(p.dot)}" for p in rest)
-        st.caption(t("explain.conv.rest", n=len(rest), items=md_escape(items)))
+        st.caption(t("explain.conv.rest", n=len(rest), total=sum(p.dot for p in rest), items=md_escape(items)))
 
 
 def _pool(e: Explanation, key: str) -> None:
