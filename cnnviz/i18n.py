@@ -95,28 +95,33 @@ EN: dict[str, str] = {
     """,
     "home.conv": "**Convolution.** A small grid of weights, the *kernel*, slides over the image. At each position "
                  "it multiplies the pixels under it by its weights and adds them up: one number of the output "
-                 "*feature map*. Each kernel detects one pattern (an edge, a curve) wherever it appears.",
-    "home.relu_pool": "**ReLU and pooling.** ReLU keeps positive responses and sets negative ones to zero: "
-                      "`ReLU(x) = max(0, x)`. Pooling summarizes each small window by its maximum or average, "
+                 "*feature map*. Each kernel detects one pattern (an edge, a curve) wherever it appears. A layer "
+                 "with several input channels (the maps of the layer before) has one kernel slice per channel: "
+                 "it adds up the C_in results and a bias *b*, out = Σ_c x_c ⋆ k_c + b (conv 5×5, 6→16: "
+                 "16 kernels of 6×5×5).",
+    "home.relu_pool": "**ReLU and pooling.** ReLU, the activation function, keeps positive responses and sets "
+                      "negative ones to zero: `ReLU(x) = max(0, x)`. Without it, stacked convolutions would be one "
+                      "linear map. Pooling summarizes each small window by its maximum or average, "
                       "halving the size with a 2×2 window and stride 2, so later layers see a wider area.",
     "home.fc_softmax": "**Flatten, fully connected, softmax.** The last maps are flattened into one vector; fully "
-                       "connected layers combine all of it into 10 scores (*logits*), and softmax turns them into "
-                       "probabilities that sum to 1. Training lowers the *cross-entropy* loss, −log p(true class).",
+                       "connected layers combine all of it into 10 scores (*logits*) z, and softmax, "
+                       "p_i = e^(z_i) / Σ_j e^(z_j), turns them into probabilities that sum to 1. Training lowers the *cross-entropy* loss, −log p(true class).",
     "home.optimizers": "**Optimizers.** Training repeats: predict a batch, measure the loss, compute its gradient "
                        "by backpropagation and step the weights downhill. **SGD** steps by the learning rate × "
                        "the gradient (with *momentum* it keeps part of the previous step); **Adam** keeps running "
                        "averages of the gradient and of its square and scales each weight's step by them; "
                        "**RMSprop** divides each step by a running root mean square of recent gradients.",
     "home.formula_header": "The output-size formula",
-    "home.formula_text": "*W* is the input width, *F* the kernel (filter) size, *P* the padding and *S* the stride "
-                         "(rounded down when it does not divide). Here it is for every layer of **LeNet-5**, "
-                         "computed by running a real 1×28×28 input through the model and checked against "
-                         "PyTorch's shapes:",
+    "home.formula_text": "*W* is the input width, *F* the kernel (filter) size, *P* the padding **on each "
+                         "side** (hence 2P) and *S* the stride; ⌊ ⌋ rounds down when *S* does not divide. Here "
+                         "is every layer of **LeNet-5**, its shapes from running a real 1×28×28 input through "
+                         "the model, with the rule for each kind of layer, its receptive field on the input and "
+                         "its parameter count:",
     "home.col_layer": "layer",
     "home.col_type": "type",
     "home.col_input": "input",
     "home.col_output": "output",
-    "home.col_formula": "formula",
+    "home.col_formula": "output size",
     "home.size_unchanged": "size unchanged",
     "home.data_header": "Data and shipped models",
     "home.data_text": "Out of the box cnnviz uses **{total:,} real MNIST digits** embedded in the app ({train:,} for "
@@ -127,7 +132,7 @@ EN: dict[str, str] = {
     "home.col_test_accuracy": "test accuracy",
     "home.col_note": "note",
     "home.col_epochs": "epochs",
-    "home.col_seed": "seed",
+    "home.col_seed": "source tutorial",
     "home.no_checkpoints": "No checkpoints found in checkpoints/. Train one with "
                            "`python -m cnnviz.train --arch lenet5`.",
     # ------------------------------------------------------------------ pooling
@@ -388,10 +393,11 @@ EN: dict[str, str] = {
     "fm.receives": "**What the network receives**",
     "fm.draw_prompt": "✏️ Draw a digit on the black canvas (a large one, filling most of the square, works best), "
                       "or switch to **🎲 Test digit**.",
-    "fm.preprocess": "28×28, cropped to the ink, scaled to 20 px, centred by its centre of mass, then normalized "
-                     "with the training mean and std, as MNIST was made.",
+    "fm.preprocess": "28×28, cropped to the ink, scaled to 20 px and centred by its centre of mass, as the "
+                     "MNIST digits were made; then normalized with the training mean and std, as the network "
+                     "was trained.",
     "fm.unreadable_input": "Nothing to show: the input could not be read.",
-    "fm.prediction": "**Prediction: {label}** &nbsp; ({p:.1%} sure)",
+    "fm.prediction": "**Prediction: {label}** &nbsp; (probability {p:.1%})",
     "fm.softmax_note": "Softmax turns the last layer's 10 scores into probabilities that sum to 1.",
     "fm.correct": "✅ correct (true label of the test digit)",
     "fm.wrong": "❌ wrong: it is a {label} (true label of the test digit)",
@@ -585,20 +591,22 @@ EN: dict[str, str] = {
     "dataset.fashion-mnist": "Fashion-MNIST (60,000 / 10,000)",
     "arch.mlp.title": "MLP 784-256-10",
     "arch.mlp.desc": "A multilayer perceptron: the 28x28 image is flattened into 784 numbers, one hidden layer "
-                     "of 256 ReLU units, and 10 outputs. It has no convolutions, so it does not know that "
-                     "neighbouring pixels belong together; compare its filters and accuracy with the CNNs.",
+                     "of 256 ReLU units, and 10 outputs. It has no convolutions, so it cannot use the spatial "
+                     "relations between neighbouring pixels; compare its filters and accuracy with the CNNs.",
     "arch.cnn.title": "CNN 32-64",
     "arch.cnn.desc": "Two 3x3 convolutions (1->32, 32->64 channels) with padding 1, each followed by ReLU and "
                      "2x2 max pooling (28 -> 14 -> 7), then a fully connected layer 3136 -> 128 -> 10. "
-                     "The seed trains it with SGD and momentum 0.9.",
+                     "The source tutorial trains it with SGD and momentum 0.9.",
     "arch.cnn16_32.title": "CNN 16-32",
     "arch.cnn16_32.desc": "Two 5x5 convolutions with padding 2 (so the size is kept), 16 then 32 channels, each "
                           "with ReLU and 2x2 max pooling (28 -> 14 -> 7), and one fully connected layer 1568 -> 10.",
     "arch.lenet5.title": "LeNet-5",
     "arch.lenet5.desc": "LeCun's 1998 network: C1 six 5x5 filters (padding 2, so 28x28 stays 28x28), S2 pooling "
                         "to 14x14, C3 sixteen 5x5 filters (10x10), S4 pooling to 5x5, C5 120 5x5 filters (1x1), "
-                        "F6 84 units, and 10 outputs. ReLU and max pooling replace the original tanh and "
-                        "subsampling.",
+                        "F6 84 units, and 10 outputs. It differs from LeCun's: padding 2 replaces his 32x32 input, "
+                        "C3 connects to all 6 S2 maps instead of his sparse connection table, the output is a "
+                        "plain linear layer instead of his RBF units, and ReLU and max pooling replace the "
+                        "original tanh and subsampling.",
     "arch.simple_cnn.title": "SimpleCNN 10-20",
     "arch.simple_cnn.desc": "The classic beginner CNN: conv 5x5 -> 10 channels (24x24), 2x2 max pool (12x12), "
                             "ReLU, conv 5x5 -> 20 channels (8x8), pool (4x4), ReLU, then flatten 20x4x4 = 320 -> 10.",
@@ -606,7 +614,10 @@ EN: dict[str, str] = {
     "arch.inception.desc": "Two InceptionA blocks. Each runs four branches in parallel on the same input (1x1; 1x1 "
                            "then 5x5; 1x1 then two 3x3; 3x3 average pool then 1x1) and concatenates their "
                            "16+24+24+24 = 88 channels, so the network can choose the filter size that fits each "
-                           "feature.",
+                           "feature. The 1x1 convolutions are bottlenecks: they mix the input channels down to 16 "
+                           "before the costlier 3x3 and 5x5 convolutions. Unlike GoogLeNet, which has a ReLU after "
+                           "every convolution, these branches (as in the source tutorial) have no ReLU, so a "
+                           "block and the convolution after it are together one linear map.",
     "arch.resnet.title": "ResNet-style",
     "arch.resnet.desc": "Convolutions and pooling with a residual block after each: the block computes F(x) with "
                         "two 3x3 convolutions and outputs ReLU(x + F(x)). The skip connection lets gradients flow "
@@ -614,7 +625,9 @@ EN: dict[str, str] = {
     "arch.densenet.title": "DenseNet-style",
     "arch.densenet.desc": "Two dense blocks of three layers. Every layer (BatchNorm, ReLU, 3x3 conv) adds 12 new "
                           "maps and passes on everything it received, so each layer sees all earlier features. "
-                          "Transition layers (1x1 conv, 2x2 average pool) shrink channels and size between blocks.",
+                          "A transition (BatchNorm, ReLU, 1x1 conv, 2x2 average pool) follows each block, the last "
+                          "one after the last block, and halves channels and size (52 -> 26 channels, 28 -> 14; "
+                          "62 -> 32, 14 -> 7).",
 }
 
 ZH: dict[str, str] = {
@@ -694,26 +707,30 @@ ZH: dict[str, str] = {
     """,
     "home.conv": "**卷积。** 一个小的权重网格——*卷积核*——在图像上滑动。在每个位置，它把覆盖到的像素与对应权重"
                  "相乘再求和（加权求和），得到输出*特征图*中的一个数。每个卷积核检测一种图案（边缘、曲线），"
-                 "无论它出现在图像的哪个位置。",
-    "home.relu_pool": "**ReLU 与池化。** ReLU 保留正的响应，把负的响应置为零：`ReLU(x) = max(0, x)`。"
+                 "无论它出现在图像的哪个位置。如果输入有多个通道（上一层的各张特征图），卷积核对每个通道各有一个切片："
+                 "这一层把 C_in 个通道的结果相加，再加上偏置 *b*：out = Σ_c x_c ⋆ k_c + b"
+                 "（例如 5×5 卷积、6→16：16 个 6×5×5 的卷积核）。",
+    "home.relu_pool": "**ReLU 与池化。** ReLU 是一种激活函数：保留正的响应，把负的响应置为零：`ReLU(x) = max(0, x)`。"
+                      "没有它，堆叠的卷积层合起来只是一个线性映射。"
                       "池化用每个小窗口的最大值（最大池化）或平均值（平均池化）来概括该窗口；"
                       "2×2 窗口、步幅 2 会把尺寸减半，使后面的层看到更大的区域。",
     "home.fc_softmax": "**展平、全连接层、Softmax。** 最后的特征图被展平成一个向量；全连接层把它的全部元素组合成 "
-                       "10 个分数（*logits*），softmax 再把它们转换成总和为 1 的概率。训练的目标是降低"
+                       "10 个分数（*logits*）z，softmax 再用 p_i = e^(z_i) / Σ_j e^(z_j) 把它们转换成总和为 1 的概率。训练的目标是降低"
                        "*交叉熵损失*，即 −log p(真实类别)。",
     "home.optimizers": "**优化器。** 训练不断重复：对一批样本做预测，计算损失，通过反向传播求出梯度，"
-                       "再让权重沿下降方向走一步。**SGD**（随机梯度下降）每步走 学习率 × 梯度"
+                       "再让权重沿下降方向走一步。**SGD**（随机梯度下降）每一步把权重减去 学习率 × 梯度"
                        "（带*动量*时会保留上一步的一部分）；**Adam** 维护梯度及其平方的滑动平均，"
-                       "并据此为每个权重单独调整步长；**RMSprop** 用最近梯度的滑动均方根去除每一步。",
+                       "并据此为每个权重单独调整步长；**RMSprop** 把每一步的梯度除以最近梯度的滑动均方根。",
     "home.formula_header": "输出尺寸公式",
-    "home.formula_text": "*W* 是输入宽度，*F* 是卷积核（滤波器）大小，*P* 是填充，*S* 是步幅（不能整除时向下取整）。"
-                         "下表是 **LeNet-5** 每一层的计算结果：把一个真实的 1×28×28 输入送入模型得到，"
-                         "并与 PyTorch 的张量形状核对过：",
+    "home.formula_text": "*W* 是输入宽度，*F* 是卷积核（滤波器）大小，*P* 是**每一侧**的填充（所以公式里是 2P），"
+                         "*S* 是步幅（步长）；⌊ ⌋ 表示不能整除时向下取整。下表列出 **LeNet-5** 的每一层："
+                         "形状来自把一个真实的 1×28×28 输入送入模型，并给出每种层的尺寸规则、它在输入上的感受野"
+                         "和参数个数：",
     "home.col_layer": "层",
     "home.col_type": "类型",
     "home.col_input": "输入",
     "home.col_output": "输出",
-    "home.col_formula": "公式",
+    "home.col_formula": "输出尺寸",
     "home.size_unchanged": "尺寸不变",
     "home.data_header": "数据与内置模型",
     "home.data_text": "cnnviz 开箱即用：应用内置了 **{total:,} 个真实的 MNIST 手写数字**（{train:,} 个用于训练，"
@@ -960,10 +977,10 @@ ZH: dict[str, str] = {
     "fm.analysis_failed": "{name}：分析失败（{kind}：{error}）。",
     "fm.receives": "**网络接收到的输入**",
     "fm.draw_prompt": "✏️ 在黑色画布上写一个数字（写大一些、占满大部分方框效果最好），或切换到 **🎲 测试数字**。",
-    "fm.preprocess": "28×28：裁剪到笔迹范围，缩放到 20 像素，按质心居中，再用训练集的均值和标准差归一化，"
-                     "与 MNIST 的制作方式相同。",
+    "fm.preprocess": "28×28：裁剪到笔迹范围，缩放到 20 像素，按质心居中，与 MNIST 数字的制作方式相同；"
+                     "再用训练集的均值和标准差归一化，与训练网络时相同。",
     "fm.unreadable_input": "没有可显示的内容：无法读取输入。",
-    "fm.prediction": "**预测：{label}** &nbsp;（把握 {p:.1%}）",
+    "fm.prediction": "**预测：{label}** &nbsp;（概率 {p:.1%}）",
     "fm.softmax_note": "Softmax 把最后一层的 10 个分数转换成总和为 1 的概率。",
     "fm.correct": "✅ 正确（测试数字的真实标签）",
     "fm.wrong": "❌ 错误：它是 {label}（测试数字的真实标签）",
@@ -1149,7 +1166,7 @@ ZH: dict[str, str] = {
     "dataset.fashion-mnist": "Fashion-MNIST（训练 60,000 / 测试 10,000）",
     "arch.mlp.title": "MLP 784-256-10",
     "arch.mlp.desc": "多层感知机：28×28 的图像被展平成 784 个数，经过一个有 256 个 ReLU 单元的隐藏层，输出 10 个值。"
-                     "它没有卷积，所以不知道相邻的像素属于同一处；可以把它的滤波器和准确率与各个 CNN 比较一下。",
+                     "它没有卷积，所以无法利用相邻像素的空间关系；可以把它的滤波器和准确率与各个 CNN 比较一下。",
     "arch.cnn.title": "CNN 32-64",
     "arch.cnn.desc": "两个 3×3 卷积（1→32、32→64 个通道），填充为 1，每个卷积后接 ReLU 和 2×2 最大池化"
                      "（28 → 14 → 7），然后是全连接层 3136 → 128 → 10。原始资料用带动量 0.9 的 SGD 训练它。",
@@ -1159,21 +1176,26 @@ ZH: dict[str, str] = {
     "arch.lenet5.title": "LeNet-5",
     "arch.lenet5.desc": "LeCun 1998 年的网络：C1 六个 5×5 滤波器（填充 2，28×28 保持 28×28），S2 池化到 14×14，"
                         "C3 十六个 5×5 滤波器（10×10），S4 池化到 5×5，C5 120 个 5×5 滤波器（1×1），"
-                        "F6 84 个单元，输出 10 个值。用 ReLU 和最大池化代替了原版的 tanh 和下采样。",
+                        "F6 84 个单元，输出 10 个值。它与 LeCun 的原版有几处不同：用填充 2 代替原版 32×32 的输入；"
+                        "C3 与 S2 的全部 6 张特征图相连，而不是原版的稀疏连接表；输出层是普通的线性层，而不是原版的 "
+                        "RBF 单元；并用 ReLU 和最大池化代替了原版的 tanh 和下采样。",
     "arch.simple_cnn.title": "SimpleCNN 10-20",
     "arch.simple_cnn.desc": "经典的入门 CNN：5×5 卷积 → 10 个通道（24×24），2×2 最大池化（12×12），ReLU，"
                             "5×5 卷积 → 20 个通道（8×8），池化（4×4），ReLU，然后展平 20×4×4 = 320 → 10。",
     "arch.inception.title": "GoogLeNet 风格（InceptionA）",
     "arch.inception.desc": "两个 InceptionA 模块。每个模块在同一输入上并行运行四个分支（1×1；1×1 后接 5×5；"
                            "1×1 后接两个 3×3；3×3 平均池化后接 1×1），再把它们的 16+24+24+24 = 88 个通道拼接起来，"
-                           "让网络为每种特征选择合适的滤波器大小。",
+                           "让网络为每种特征选择合适的滤波器大小。1×1 卷积起“瓶颈”作用：在计算量更大的 3×3 和 5×5 卷积之前，"
+                           "先把输入通道混合压缩为 16 个。与每个卷积后都接 ReLU 的 GoogLeNet 不同，这里的分支"
+                           "（与原始资料相同）没有 ReLU，所以一个模块连同其后的卷积合起来只是一个线性映射。",
     "arch.resnet.title": "ResNet 风格",
-    "arch.resnet.desc": "卷积和池化，每次之后接一个残差块：残差块用两个 3×3 卷积计算 F(x)，输出 ReLU(x + F(x))。"
+    "arch.resnet.desc": "每组卷积和池化之后接一个残差块：残差块用两个 3×3 卷积计算 F(x)，输出 ReLU(x + F(x))。"
                         "跳跃连接让梯度可以直接穿过，这正是非常深的 ResNet 能够训练的原因。",
     "arch.densenet.title": "DenseNet 风格",
-    "arch.densenet.desc": "两个各有三层的稠密块。每一层（BatchNorm、ReLU、3×3 卷积）新增 12 张特征图，"
-                          "并把收到的所有内容继续往后传，所以每一层都能看到之前所有的特征。"
-                          "过渡层（1×1 卷积、2×2 平均池化）在两个块之间减少通道数和尺寸。",
+    "arch.densenet.desc": "两个各有三层的稠密块。每一层（批归一化、ReLU、3×3 卷积）新增 12 张特征图，"
+                          "并把输入的全部特征图拼接后传给后面的层，所以每一层都能看到之前所有的特征。"
+                          "每个稠密块之后都有一个过渡层（批归一化、ReLU、1×1 卷积、2×2 平均池化），最后一个在最后一个块之后；"
+                          "它把通道数和尺寸减半（52 → 26 个通道，28 → 14；62 → 32，14 → 7）。",
 }
 
 

@@ -213,13 +213,13 @@ class ArchSpec:
 REGISTRY: dict[str, ArchSpec] = {spec.name: spec for spec in [
     ArchSpec("mlp", "MLP 784-256-10", mlp,
              "A multilayer perceptron: the 28x28 image is flattened into 784 numbers, one hidden layer "
-             "of 256 ReLU units, and 10 outputs. It has no convolutions, so it does not know that "
-             "neighbouring pixels belong together; compare its filters and accuracy with the CNNs.",
+             "of 256 ReLU units, and 10 outputs. It has no convolutions, so it cannot use the spatial "
+             "relations between neighbouring pixels; compare its filters and accuracy with the CNNs.",
              "004"),
     ArchSpec("cnn", "CNN 32-64", cnn,
              "Two 3x3 convolutions (1->32, 32->64 channels) with padding 1, each followed by ReLU and "
              "2x2 max pooling (28 -> 14 -> 7), then a fully connected layer 3136 -> 128 -> 10. "
-             "The seed trains it with SGD and momentum 0.9.",
+             "The source tutorial trains it with SGD and momentum 0.9.",
              "000", optimizer="sgd", lr=0.01),
     ArchSpec("cnn16_32", "CNN 16-32", cnn16_32,
              "Two 5x5 convolutions with padding 2 (so the size is kept), 16 then 32 channels, each with "
@@ -228,7 +228,9 @@ REGISTRY: dict[str, ArchSpec] = {spec.name: spec for spec in [
     ArchSpec("lenet5", "LeNet-5", LeNet5,
              "LeCun's 1998 network: C1 six 5x5 filters (padding 2, so 28x28 stays 28x28), S2 pooling to "
              "14x14, C3 sixteen 5x5 filters (10x10), S4 pooling to 5x5, C5 120 5x5 filters (1x1), F6 84 "
-             "units, and 10 outputs. ReLU and max pooling replace the original tanh and subsampling.",
+             "units, and 10 outputs. It differs from LeCun's: padding 2 replaces his 32x32 input, C3 connects to "
+             "all 6 S2 maps instead of his sparse connection table, the output is a plain linear layer instead "
+             "of his RBF units, and ReLU and max pooling replace the original tanh and subsampling.",
              "002"),
     ArchSpec("simple_cnn", "SimpleCNN 10-20", simple_cnn,
              "The classic beginner CNN: conv 5x5 -> 10 channels (24x24), 2x2 max pool (12x12), ReLU, "
@@ -237,7 +239,11 @@ REGISTRY: dict[str, ArchSpec] = {spec.name: spec for spec in [
     ArchSpec("inception", "GoogLeNet-style (InceptionA)", inception,
              "Two InceptionA blocks. Each runs four branches in parallel on the same input (1x1; 1x1 then "
              "5x5; 1x1 then two 3x3; 3x3 average pool then 1x1) and concatenates their 16+24+24+24 = 88 "
-             "channels, so the network can choose the filter size that fits each feature.",
+             "channels, so the network can choose the filter size that fits each feature. The 1x1 convolutions "
+             "are bottlenecks: they mix the input channels down to 16 before the costlier 3x3 and 5x5 "
+             "convolutions. Unlike GoogLeNet, which has a ReLU after every convolution, these branches (as in "
+             "the source tutorial) have no ReLU, so a block and the convolution after it are together one "
+             "linear map.",
              "003"),
     ArchSpec("resnet", "ResNet-style", resnet,
              "Convolutions and pooling with a residual block after each: the block computes F(x) with two "
@@ -246,8 +252,9 @@ REGISTRY: dict[str, ArchSpec] = {spec.name: spec for spec in [
              "003"),
     ArchSpec("densenet", "DenseNet-style", densenet,
              "Two dense blocks of three layers. Every layer (BatchNorm, ReLU, 3x3 conv) adds 12 new maps "
-             "and passes on everything it received, so each layer sees all earlier features. Transition "
-             "layers (1x1 conv, 2x2 average pool) shrink channels and size between blocks.",
+             "and passes on everything it received, so each layer sees all earlier features. A transition "
+             "(BatchNorm, ReLU, 1x1 conv, 2x2 average pool) follows each block, the last one after the last "
+             "block, and halves channels and size (52 -> 26 channels, 28 -> 14; 62 -> 32, 14 -> 7).",
              "003"),
 ]}
 
