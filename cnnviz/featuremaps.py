@@ -1,14 +1,14 @@
 """What the network sees: every layer's output for one input, ready to plot, plus filters and attribution.
 
 :func:`analyze_canvas` is the function the feature-map page calls: canvas RGBA array -> the MNIST-style
-28x28 input (:mod:`cnnviz.drawing`) -> prediction and every layer's output, in forward order, from the
-model run as a flat program of direct torch calls on its own tensors (or, failing that, as a recording
-twin; see :class:`_Plan`).  Feature maps with many channels are laid out as one tiled image
-(:func:`tile_maps`) together with a channel-index map, so a plot can show the channel under the mouse.
+28x28 input (:mod:`cnnviz.drawing`) -> prediction and every layer's output, in forward order, recorded
+with forward hooks (:func:`cnnviz.activations.capture`).  Feature maps with many channels are laid out
+as one tiled image (:func:`tile_maps`) together with a channel-index map, so a plot can show the
+channel under the mouse.
 
-Cached models are shared between the users of a server, so nothing here changes a model: the program
-and the twin are separate objects built once per model, each analysis runs under a per-model lock
-(:func:`model_lock`) so that two sessions never see each other's activations, gradients are taken with
+Cached models are shared between the users of a server, so nothing here leaves a change on a model:
+each analysis runs under a per-model lock (:func:`model_lock`) so that two sessions never see each
+other's activations, the hooks are removed before the lock is released, gradients are taken with
 respect to the input only, and a model found in training mode is copied before it is put in eval mode.
 """
 
@@ -320,257 +320,24 @@ def _mark_logits(out: list[LayerView]) -> None:
         out[-1].note = "the logits: softmax turns them into the probabilities"
 
 
-@dataclass
-class _Plan:
-    """What :func:`analyze` records in one model, worked out once per model object: the leaves worth
-    showing (name, module, kind, title), their groups and notes (per output shape), and how to run the
-    model so that it hands over every one of their outputs.
-
-    The fast way is a :class:`_FlatProgram`: the model's forward pass traced once with ``torch.fx`` and
-    turned into a flat list of direct ``torch`` calls on the model's own parameter and buffer tensors,
-    which returns the logits and the outputs worth showing.  Calling ~50 modules through
-    ``nn.Module.__call__`` costs DenseNet ~0.5 ms more than the arithmetic itself (1.3 vs 1.9 ms).
-
-    When the forward pass cannot be traced (Python control flow that depends on the data) or a module
-    works in place, the model's *twin* runs instead: a second set of module objects around the same
-    tensors, in which each leaf worth showing has its ``forward`` wrapped, once, by a recorder of its
-    output (a wrapper rather than a forward hook: a hooked module takes ``nn.Module``'s slow call path).
-    The recorders record only while :func:`_capture` holds the model's lock and has set ``sink``.
-
-    Either way the model itself is never touched.  (:func:`cnnviz.activations.capture`, the general
-    tool, uses forward hooks; the tests check that all three agree.)
-    """
-
-    leaves: list[tuple[str, nn.Module, str, str]]
-    modules: dict[str, nn.Module]
-    groups: dict[str, str]
-    copy: bool                                   # a module works in place: captured outputs must be copied
-    twin: nn.Module
-    program: _FlatProgram | None = None
-    notes: dict[tuple[str, tuple], tuple[str, str]] = field(default_factory=dict)
-    sink: list | None = None                     # (leaf index, output) pairs while the twin runs
-
-
-_PLANS: weakref.WeakKeyDictionary[nn.Module, _Plan] = weakref.WeakKeyDictionary()
-
-
-def _twin(model: nn.Module) -> nn.Module:
-    """New module objects sharing ``model``'s parameters and buffers (no tensor is copied)."""
-    memo = {id(t): t for t in (*model.parameters(), *model.buffers())}
-    return copy.deepcopy(model, memo)
-
-
-class _FlatProgram:
-    """A model's eval-mode forward pass as a flat list of steps, each a direct ``torch`` call.
-
-    Built from a ``torch.fx`` trace in which every module without children is one call.  Modules of
-    the kinds the registry uses become the function their ``forward`` calls, with the module's own
-    tensors (so a change to the weights shows at once); any other module, function or method node runs
-    as it is.  ``program(x)`` -> ``(logits, [(leaf index, output)])`` in the order they ran.
-    """
-
-    def __init__(self, steps: list, result: int, recorded: list[tuple[int, int]], size: int) -> None:
-        self.steps, self.result, self.recorded, self.size = steps, result, recorded, size
-
-    def __call__(self, x: torch.Tensor) -> tuple[torch.Tensor, list[tuple[int, torch.Tensor]]]:
-        env: list = [None] * self.size
-        env[0] = x
-        for slot, step in self.steps:
-            env[slot] = step(env)
-        return env[self.result], [(leaf, env[slot]) for leaf, slot in self.recorded]
-
-    @classmethod
-    def build(cls, twin: nn.Module, modules: dict[str, nn.Module],
-              leaf_index: dict[str, int]) -> _FlatProgram | None:
-        """The program for ``twin`` (an eval-mode model whose modules nothing else calls; ``modules``: its
-        named modules), or ``None`` when ``torch.fx`` cannot trace it."""
-        import torch.fx
-
-        class LeafTracer(torch.fx.Tracer):
-            def is_leaf_module(self, m: nn.Module, qualname: str) -> bool:
-                return activations.is_leaf(m)
-
-        try:
-            graph = LeafTracer().trace(twin)
-        except Exception:                                  # data-dependent control flow, unsupported ops
-            return None
-        slots: dict[torch.fx.Node, int] = {}
-        steps, recorded, result = [], [], None
-        for node in graph.nodes:
-            if node.op == "placeholder":
-                if slots:
-                    return None                            # one input only
-                slots[node] = 0
-                continue
-            if node.op == "output":
-                out = node.args[0]
-                if not isinstance(out, torch.fx.Node):
-                    return None
-                result = slots[out]
-                continue
-            slot = len(slots)
-            if node.op == "call_module":
-                mod = modules[node.target]
-                step = _direct_call(mod, node, slots) or _generic_step(mod, node, slots)
-                if node.target in leaf_index:
-                    recorded.append((leaf_index[node.target], slot))
-            elif node.op == "get_attr":
-                value = twin
-                for part in node.target.split("."):
-                    value = getattr(value, part)
-                step = (lambda v: lambda env: v)(value)
-            elif node.op == "call_method":
-                step = _generic_step(functools.partial(_call_method, node.target), node, slots)
-            else:                                          # call_function
-                step = _generic_step(node.target, node, slots)
-            slots[node] = slot
-            steps.append((slot, step))
-        if result is None:
-            return None
-        return cls(steps, result, recorded, len(slots))
-
-
-def _call_method(name: str, obj, /, *args, **kwargs):
-    return getattr(obj, name)(*args, **kwargs)
-
-
-def _generic_step(fn, node, slots):
-    """A step that calls ``fn`` with the node's arguments, looking up the earlier results they name."""
-    import torch.fx
-
-    args, kwargs = node.args, node.kwargs
-
-    def step(env):
-        def look(n):
-            return env[slots[n]]
-        return fn(*torch.fx.node.map_arg(args, look), **torch.fx.node.map_arg(kwargs, look))
-    return step
-
-
-def _direct_call(mod: nn.Module, node, slots):
-    """The registry's module kinds as the ``torch`` call their eval-mode ``forward`` makes, or ``None``."""
-    import torch.fx
-
-    args, kind = node.args, type(mod)
-    if node.kwargs or not args:
-        return None
-    if kind is models.Concat and len(args) == 1 and isinstance(args[0], (list, tuple)) \
-            and all(isinstance(a, torch.fx.Node) for a in args[0]):
-        parts = [slots[a] for a in args[0]]
-        return lambda env: torch.cat([env[i] for i in parts], 1)
-    if not all(isinstance(a, torch.fx.Node) for a in args):
-        return None
-    if kind is models.SkipAdd and len(args) == 2:
-        i, j = slots[args[0]], slots[args[1]]
-        return lambda env: env[i] + env[j]
-    if len(args) != 1:
-        return None
-    i = slots[args[0]]
-    if kind is nn.Conv2d and mod.padding_mode == "zeros":
-        w, b, s, p, d, g = mod.weight, mod.bias, mod.stride, mod.padding, mod.dilation, mod.groups
-        return lambda env: torch.conv2d(env[i], w, b, s, p, d, g)
-    if kind is nn.BatchNorm2d and mod.running_mean is not None and mod.running_var is not None:
-        w, b, m, v, eps = mod.weight, mod.bias, mod.running_mean, mod.running_var, mod.eps
-        cudnn = torch.backends.cudnn.enabled
-        return lambda env: torch.batch_norm(env[i], w, b, m, v, False, 0.0, eps, cudnn)
-    if kind is nn.ReLU:
-        return lambda env: torch.relu(env[i])
-    if kind is nn.MaxPool2d and not mod.return_indices:
-        k, s, p, d, c = mod.kernel_size, mod.stride, mod.padding, mod.dilation, mod.ceil_mode
-        return lambda env: torch.max_pool2d(env[i], k, s, p, d, c)
-    if kind is nn.AvgPool2d:
-        k, s, p, c, inc, div = (mod.kernel_size, mod.stride, mod.padding, mod.ceil_mode,
-                                mod.count_include_pad, mod.divisor_override)
-        return lambda env: torch.nn.functional.avg_pool2d(env[i], k, s, p, c, inc, div)
-    if kind is nn.Linear:
-        w, b = mod.weight, mod.bias
-        return lambda env: torch.nn.functional.linear(env[i], w, b)
-    if kind is nn.Flatten:
-        a, z = mod.start_dim, mod.end_dim
-        return lambda env: torch.flatten(env[i], a, z)
-    if kind in (nn.Identity, nn.Dropout):                  # eval mode: the input itself
-        return lambda env: env[i]
-    return None
-
-
-def _plan(model: nn.Module) -> _Plan:
-    """Call under :func:`model_lock`, with ``model`` in eval mode."""
-    plan = _PLANS.get(model)
-    if plan is None:
-        # everything is read from the twin (same structure): the plan, a value of a weak-key dictionary,
-        # must hold no reference to the model, or the model would never be freed
-        twin = _twin(model)
-        leaves = [(name, mod, type(mod).__name__, describe(mod))
-                  for name, mod in activations.hookable_modules(twin, include_containers=False)
-                  if type(mod).__name__ not in SKIPPED_KINDS]
-        inplace = any(getattr(m, "inplace", False) for m in twin.modules())
-        twin_modules = dict(twin.named_modules())
-        plan = _Plan(leaves, twin_modules, _groups(twin), inplace, twin)
-        if not inplace:
-            leaf_index = {name: i for i, (name, *_) in enumerate(leaves)}
-            plan.program = _FlatProgram.build(twin, twin_modules, leaf_index)
-        if plan.program is None:
-            _wrap_recorders(plan)
-        _PLANS[model] = plan
-    return plan
-
-
-def _wrap_recorders(plan: _Plan) -> None:
-    """Wrap the ``forward`` of each leaf of the plan's twin worth showing with a recorder of its output."""
-    ref = weakref.ref(plan)                  # the recorders must not keep the plan (and the twin) alive
-
-    def make_recorder(i: int, forward):
-        def recorded(*args, **kwargs):
-            out = forward(*args, **kwargs)
-            p = ref()
-            if p is not None and p.sink is not None and isinstance(out, torch.Tensor):
-                copy_it = p.copy or out.device.type != "cpu"     # in place, or on a GPU: a CPU copy
-                p.sink.append((i, out.detach().to("cpu", copy=True) if copy_it else out))
-            return out
-        return recorded
-
-    for i, (name, _, _, _) in enumerate(plan.leaves):
-        mod = plan.modules[name]
-        mod.forward = make_recorder(i, mod.forward)    # an instance attribute: nn.Module calls it
-
-
-def _capture(plan: _Plan, x: torch.Tensor) -> tuple[torch.Tensor, list[tuple[int, torch.Tensor]]]:
-    """The model's forward pass on ``x``, run by the plan's program or recording twin, -> ``(logits,
-    [(leaf index, output)])`` in the order the leaves ran.  Call under :func:`model_lock`.  Outputs are
-    kept without a copy (inference tensors cannot be changed later; a model with an in-place module runs
-    as the twin, which copies); outputs on a GPU are copied to the CPU."""
-    with torch.inference_mode():
-        if plan.program is not None:
-            logits, got = plan.program(x)
-            if x.device.type != "cpu":
-                got = [(i, t.to("cpu")) for i, t in got]
-        else:
-            plan.sink = got = []
-            try:
-                logits = plan.twin(x)
-            finally:
-                plan.sink = None
-    return logits.detach().cpu(), got
-
-
 def analyze(model: nn.Module, x: torch.Tensor, image: np.ndarray | None = None,
             classes: list[str] | None = None) -> Analysis:
     """Run ``x`` (1, 1, 28, 28, normalized) through ``model`` and collect every layer's output."""
     model = _eval_model(model)
     x = x.to(_device(model))
     with model_lock(model), _one_thread():
-        plan = _plan(model)
-        logits, got = _capture(plan, x)
-        layers: list[LayerView] = []
-        for i, out in got:
-            name, mod, kind, title = plan.leaves[i]
-            shape = tuple(out.shape[1:])
-            gn = plan.notes.get((name, shape))
-            if gn is None:
-                gn = plan.notes[(name, shape)] = _group_and_note(name, mod, plan.modules, plan.groups, shape)
-            view = _view(len(layers), name, kind, title, gn[0], gn[1], shape, out)
-            if view is not None:
-                layers.append(view)
+        logits, records = activations.capture(model, x, include_containers=False)
+    modules = dict(model.named_modules())
+    groups = _groups(model)
+    layers: list[LayerView] = []
+    for rec in records:
+        if rec.kind in SKIPPED_KINDS:
+            continue
+        mod, shape = modules[rec.name], tuple(rec.output.shape[1:])
+        group, note = _group_and_note(rec.name, mod, modules, groups, shape)
+        view = _view(len(layers), rec.name, rec.kind, describe(mod), group, note, shape, rec.output)
+        if view is not None:
+            layers.append(view)
     _mark_logits(layers)
     logits = logits[0].float()
     probs = torch.softmax(logits, dim=0).numpy()
