@@ -1,6 +1,6 @@
 """Plotly figure builders (pure functions: arrays in, ``go.Figure`` out; no streamlit).
 
-Sections: general helpers, kernels/pooling, training, feature maps.  Add builders to the
+Sections: kernels/pooling, training, feature maps.  Add builders to the
 section they belong to.
 """
 
@@ -9,19 +9,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-# ----------------------------------------------------------------------------- general
-
-
-def image_figure(img: np.ndarray, title: str = "", colorscale: str = "gray", zmin: float | None = None,
-                 zmax: float | None = None, height: int | None = None) -> go.Figure:
-    """A 2-D array as a heatmap with square pixels and the origin at the top left."""
-    fig = go.Figure(go.Heatmap(z=img, colorscale=colorscale, zmin=zmin, zmax=zmax, showscale=False,
-                               hovertemplate="x=%{x}, y=%{y}<br>value=%{z:.4g}<extra></extra>"))
-    fig.update_yaxes(autorange="reversed", scaleanchor="x", showticklabels=False, showgrid=False)
-    fig.update_xaxes(showticklabels=False, showgrid=False, constrain="domain")
-    fig.update_layout(title=title or None, margin=dict(l=0, r=0, t=30 if title else 0, b=0), height=height)
-    return fig
-
+from . import colors
 
 # ----------------------------------------------------------------------------- kernels and pooling
 
@@ -378,29 +366,14 @@ def compare_runs_figure(runs: list[dict], metric: str = "loss", smoothing: float
 # of a whole network are not plotly figures at all: :func:`feature_tile_image` colours them into one
 # small RGB image per layer (PNG: a few kB instead of a heatmap's 0.1-1 MB of JSON with hover data);
 # :func:`channel_spec` is the interactive heatmap of the one channel a user picks.
-FEATURE_COLORSCALE = "RdBu_r"
+FEATURE_COLORSCALE = "RdBu_r"           # plotly's name of colors.RDBU_R
 TILE_GAP_COLOR = "#c8c8c8"
-_RDBU_R = ["#053061", "#2166ac", "#4393c3", "#92c5de", "#d1e5f0", "#f7f7f7", "#fddbc7", "#f4a582", "#d6604d",
-           "#b2182b", "#67001f"]   # plotly's RdBu reversed: -1 ... +1
-
-
-def _hex_rgb(h: str) -> tuple[int, int, int]:
-    return int(h[1:3], 16), int(h[3:5], 16), int(h[5:7], 16)
-
-
-def _lut(colors: list[str], n: int = 256) -> np.ndarray:
-    stops = np.array([_hex_rgb(c) for c in colors], np.float64)
-    pos = np.linspace(0.0, 1.0, len(colors))
-    x = np.linspace(0.0, 1.0, n)
-    return np.stack([np.interp(x, pos, stops[:, k]) for k in range(3)], axis=1).round().astype(np.uint8)
-
-
-FEATURE_LUT = _lut(_RDBU_R)            # (256, 3) uint8: index 0 = -zmax, 255 = +zmax, ~128 = white
+FEATURE_LUT = colors.lut(colors.RDBU_R)  # (256, 3) uint8: index 0 = -zmax, 255 = +zmax, ~128 = white
 # Specs skip plotly.py's validation, which is what turns a name such as "RdBu_r" (reversed: a plotly.py
 # suffix that plotly.js does not know) into colours: the specs carry the colour stops themselves.
-FEATURE_SCALE = [[i / (len(_RDBU_R) - 1), c] for i, c in enumerate(_RDBU_R)]
-GRAY_SCALE = [[0.0, "#000000"], [1.0, "#ffffff"]]
-_GAP_RGB = np.array(_hex_rgb(TILE_GAP_COLOR), np.uint8)
+FEATURE_SCALE = colors.plotly_scale(colors.RDBU_R)
+GRAY_SCALE = colors.plotly_scale(colors.GRAY)
+_GAP_RGB = np.array(colors.hex_rgb(TILE_GAP_COLOR), np.uint8)
 
 
 def _zmax_of(values: np.ndarray, zmax: float | None) -> float:
@@ -571,8 +544,8 @@ def probability_spec(probs: np.ndarray, classes: list[str], title: str = "", hei
     """Softmax probabilities over the classes; the predicted class is highlighted."""
     probs = np.asarray(probs, dtype=np.float64).ravel()
     best = int(np.argmax(probs))
-    colors = ["#2f6fdf" if i == best else "#b8c7e6" for i in range(len(probs))]
-    bar = dict(type="bar", x=list(classes), y=probs.tolist(), marker=dict(color=colors),
+    bar_colors = ["#2f6fdf" if i == best else "#b8c7e6" for i in range(len(probs))]
+    bar = dict(type="bar", x=list(classes), y=probs.tolist(), marker=dict(color=bar_colors),
                text=[f"{p:.0%}" if p >= 0.005 else "" for p in probs], textposition="outside", cliponaxis=False,
                hovertemplate="class %{x}<br>probability %{y:.2%}<extra></extra>")
     layout = dict(title=_title(title), height=height, margin=dict(l=0, r=0, t=30 if title else 8, b=0),

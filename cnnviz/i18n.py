@@ -1204,6 +1204,3 @@ def t(key: str, lang: str = DEFAULT_LANG, **fmt) -> str:
     """The text for ``key`` in ``lang`` (falling back to English, then to the key), formatted with ``fmt``."""
     return template(key, lang).format(**fmt)
 
-
-def has(key: str, lang: str = DEFAULT_LANG) -> bool:
-    return key in TEXTS.get(lang, {})

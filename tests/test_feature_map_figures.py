@@ -12,8 +12,8 @@ import torch
 from PIL import Image
 from plotly.colors import get_colorscale, sample_colorscale
 
+from cnnviz import colors, figures, models
 from cnnviz import featuremaps as fm
-from cnnviz import figures, models
 from cnnviz.i18n import TEXTS
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -55,7 +55,7 @@ def test_feature_tile_image_colours_every_channel_and_greys_the_gaps():
     rgb = figures.feature_tile_image(tile, 3.0)
     assert rgb.shape == (*tile.shape, 3) and rgb.dtype == np.uint8
     gaps = index[..., 0] < 0
-    assert (rgb[gaps] == np.array(figures._hex_rgb(figures.TILE_GAP_COLOR))).all()
+    assert (rgb[gaps] == np.array(colors.hex_rgb(figures.TILE_GAP_COLOR))).all()
     ch, yy, xx = index[~gaps].T
     assert np.array_equal(rgb[~gaps], figures.feature_colors(maps[ch, yy, xx], 3.0))
     # without zmax: the tile's own largest magnitude is the end of the scale
@@ -144,7 +144,7 @@ def test_spec_colours_are_stops_that_plotly_js_reads():
         for scale in scales(spec):
             assert isinstance(scale, list) and scale[0][0] == 0 and scale[-1][0] == 1, scale
     want = [rgb_of(c) for _, c in get_colorscale("RdBu_r")]
-    assert [figures._hex_rgb(c) for _, c in figures.FEATURE_SCALE] == want
+    assert [colors.hex_rgb(c) for _, c in figures.FEATURE_SCALE] == want
 
 
 def test_channel_spec_is_a_valid_figure_with_its_channel_on_hover():

@@ -18,6 +18,7 @@ import streamlit as st
 
 from cnnviz import figures, i18n
 from ui.i18n import lang, t
+from ui.image_source import upscale_nearest
 from ui.sidebar import FONT_SIZE, fig_height, lecture_mode
 
 # ----------------------------------------------------------------------------- layer texts
@@ -194,13 +195,6 @@ def tile_html(url: str, boxes: np.ndarray, stats: np.ndarray, alt: str, caption:
                 f'<figcaption>{html.escape(caption)}</figcaption></figure>')
 
 
-def upscale(rgb: np.ndarray, factor: int) -> np.ndarray:
-    """Repeat each pixel ``factor`` times in both directions (integer nearest-neighbour enlargement)."""
-    if factor <= 1:
-        return rgb
-    return np.repeat(np.repeat(rgb, factor, axis=0), factor, axis=1)
-
-
 # very small tiles are enlarged a little on the server too (the browser does the rest, with crisp pixels)
 MIN_SIDE = 32
 
@@ -210,8 +204,7 @@ MIN_SIDE = 32
 def tile_url(tile: np.ndarray, zmax: float | None) -> str:
     """One layer's tiled feature maps as a PNG data URL (diverging colours, grey gaps), one pixel per value."""
     rgb = figures.feature_tile_image(tile, zmax)
-    factor = -(-MIN_SIDE // max(rgb.shape[:2]))
-    return figures.png_data_url(figures.png_bytes(upscale(rgb, factor)))
+    return figures.png_data_url(figures.png_bytes(upscale_nearest(rgb, MIN_SIDE)))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
