@@ -27,6 +27,7 @@ import torch
 from torch import nn
 
 from . import activations, drawing, models
+from .messages import Msg, msg
 
 SKIPPED_KINDS = {"Flatten", "Identity", "Dropout"}   # same numbers as the layer before: not shown
 
@@ -152,9 +153,9 @@ class LayerView:
     index: int
     name: str                 # module path, e.g. "3.branch5x5.1"
     kind: str                 # class name, e.g. "Conv2d"
-    title: str                # e.g. "conv 5×5, 16→24, pad 2"
-    group: str                # e.g. "Inception block 1 › 5×5 branch" ("" at the top level)
-    note: str                 # the layer's role, e.g. "F(x), before the skip addition"
+    title: Msg                # e.g. "conv 5×5, 16→24, pad 2"
+    group: Msg | None         # e.g. "Inception block 1 › 5×5 branch" (None at the top level)
+    note: Msg | None          # the layer's role, e.g. "F(x), before the skip addition"
     shape: tuple[int, ...]    # without the batch axis
     values: np.ndarray        # (C, H, W) or (N,); read-only
     absmax: float = 0.0
@@ -191,86 +192,77 @@ class LayerView:
     def shape_text(self) -> str:
         return "×".join(str(s) for s in self.shape)
 
-    @property
-    def label(self) -> str:
-        return f"{self.title} · {self.shape_text}"
 
 
 def _pair(v) -> tuple[int, int]:
     return (int(v[0]), int(v[1])) if isinstance(v, (tuple, list)) else (int(v), int(v))
 
 
-def describe(mod: nn.Module) -> str:
-    """A short, lecture-friendly description of a layer."""
+def describe(mod: nn.Module) -> Msg:
+    """A short, lecture-friendly description of a layer, e.g. ``conv 5×5, 1→6, pad 2``."""
     if isinstance(mod, nn.Conv2d):
-        kh, kw = _pair(mod.kernel_size)
-        text = f"conv {kh}×{kw}, {mod.in_channels}→{mod.out_channels}"
-        p, s = _pair(mod.padding), _pair(mod.stride)
-        if p != (0, 0):
-            text += f", pad {p[0]}"
-        if s != (1, 1):
-            text += f", stride {s[0]}"
-        return text
+        (kh, kw), p, s = _pair(mod.kernel_size), _pair(mod.padding), _pair(mod.stride)
+        return msg("fm.layer.conv", kh=kh, kw=kw, cin=mod.in_channels, cout=mod.out_channels,
+                   pad=msg("fm.layer.pad", p=p[0]) if p != (0, 0) else "",
+                   stride=msg("fm.layer.stride", s=s[0]) if s != (1, 1) else "")
     if isinstance(mod, (nn.MaxPool2d, nn.AvgPool2d)):
         k, s = _pair(mod.kernel_size), _pair(mod.stride if mod.stride is not None else mod.kernel_size)
-        text = f"{'max' if isinstance(mod, nn.MaxPool2d) else 'average'} pool {k[0]}×{k[1]}"
-        if s != k:
-            text += f", stride {s[0]}"
-        return text
-    if isinstance(mod, nn.ReLU):
-        return "ReLU"
-    if isinstance(mod, nn.BatchNorm2d):
-        return "batch norm"
+        return msg("fm.layer.max_pool" if isinstance(mod, nn.MaxPool2d) else "fm.layer.avg_pool", kh=k[0], kw=k[1],
+                   stride=msg("fm.layer.stride", s=s[0]) if s != k else "")
     if isinstance(mod, nn.Linear):
-        return f"fully connected {mod.in_features}→{mod.out_features}"
-    if isinstance(mod, models.Concat):
-        return "concatenate"
-    if isinstance(mod, models.SkipAdd):
-        return "skip addition x + F(x)"
-    return type(mod).__name__
+        return msg("fm.layer.fc", a=mod.in_features, b=mod.out_features)
+    plain = {nn.ReLU: "fm.layer.relu", nn.BatchNorm2d: "fm.layer.batch_norm", models.Concat: "fm.layer.concat",
+             models.SkipAdd: "fm.layer.skip"}
+    for cls, key in plain.items():
+        if isinstance(mod, cls):
+            return msg(key)
+    return msg("fm.layer.other", kind=type(mod).__name__)
 
 
-_BRANCHES = {"branch1x1": "1×1 branch", "branch5x5": "5×5 branch", "branch3x3": "3×3 branch",
-             "branch_pool": "pool branch"}
+_BRANCHES = {"branch1x1": "fm.group.branch1x1", "branch5x5": "fm.group.branch5x5",
+             "branch3x3": "fm.group.branch3x3", "branch_pool": "fm.group.branch_pool"}
+_BLOCKS = {models.InceptionA: "fm.group.inception", models.ResidualBlock: "fm.group.residual",
+           models.DenseBlock: "fm.group.dense", models.Transition: "fm.group.transition"}
+_RESIDUAL_NOTES = {"conv2": "fm.note.before_skip", "add": "fm.note.after_skip", "relu2": "fm.note.block_output"}
 
 
-def _groups(model: nn.Module) -> dict[str, str]:
-    """Top-level container path -> a numbered, readable block name."""
-    counts: dict[str, int] = {}
+def _groups(model: nn.Module) -> dict[str, tuple[type, Msg]]:
+    """Top-level container path -> (its block class, a numbered, readable block name)."""
+    counts: dict[type, int] = {}
     out = {}
-    names = {models.InceptionA: "Inception block", models.ResidualBlock: "Residual block",
-             models.DenseBlock: "Dense block", models.Transition: "Transition"}
     for name, mod in model.named_children():
-        for cls, label in names.items():
+        for cls, key in _BLOCKS.items():
             if isinstance(mod, cls):
-                counts[label] = counts.get(label, 0) + 1
-                out[name] = f"{label} {counts[label]}"
+                counts[cls] = counts.get(cls, 0) + 1
+                out[name] = (cls, msg(key, n=counts[cls]))
     return out
 
 
-def _group_and_note(name: str, mod: nn.Module, modules: dict[str, nn.Module], groups: dict[str, str],
-                    shape: tuple[int, ...]) -> tuple[str, str]:
+def _group_and_note(name: str, mod: nn.Module, modules: dict[str, nn.Module],
+                    groups: dict[str, tuple[type, Msg]], shape: tuple[int, ...]) -> tuple[Msg | None, Msg | None]:
+    """The block a layer belongs to (``None`` at the top level) and a note on its role (or ``None``)."""
     parts = name.split(".")
-    top = parts[0]
-    group = groups.get(top, "")
-    note = ""
-    parent = modules.get(".".join(parts[:-1])) if len(parts) > 1 else None
-    if group.startswith("Inception") and len(parts) >= 2:
+    if parts[0] not in groups:
+        return None, None
+    cls, group = groups[parts[0]]
+    note = None
+    if cls is models.InceptionA and len(parts) >= 2:
         if parts[1] in _BRANCHES:
-            group += f" › {_BRANCHES[parts[1]]}"
+            group = msg("fm.group.part", block=group, part=msg(_BRANCHES[parts[1]]))
         elif parts[1] == "concat":
-            note = "the four branches side by side: 16 + 24 + 24 + 24 = 88 channels"
-    elif group.startswith("Residual") and len(parts) == 2:
-        note = {"conv2": "F(x): before the skip addition",
-                "add": "x + F(x): after the skip addition",
-                "relu2": "block output ReLU(x + F(x))"}.get(parts[1], "")
-    elif group.startswith("Dense") and len(parts) >= 3:
-        group += f" › layer {int(parts[1]) + 1}"
+            block = modules[parts[0]]
+            widths = [[m.out_channels for m in getattr(block, b).modules() if isinstance(m, nn.Conv2d)][-1]
+                      for b in _BRANCHES]
+            note = msg("fm.note.inception_concat", sum=" + ".join(map(str, widths)), c=shape[0])
+    elif cls is models.ResidualBlock and len(parts) == 2 and parts[1] in _RESIDUAL_NOTES:
+        note = msg(_RESIDUAL_NOTES[parts[1]])
+    elif cls is models.DenseBlock and len(parts) >= 3:
+        group = msg("fm.group.part", block=group, part=msg("fm.group.layer", n=int(parts[1]) + 1))
+        parent = modules.get(".".join(parts[:-1]))
         if isinstance(mod, models.Concat) and isinstance(parent, models.DenseLayer):
-            growth = parent.conv.out_channels
-            note = f"its input plus {growth} new maps = {shape[0]} channels"
+            note = msg("fm.note.dense_concat", growth=parent.conv.out_channels, c=shape[0])
         elif isinstance(mod, nn.Conv2d):
-            note = "the new maps this layer adds"
+            note = msg("fm.note.new_maps")
     return group, note
 
 
@@ -284,7 +276,7 @@ class Analysis:
     x: torch.Tensor              # (1, 1, 28, 28): the normalized input
     logits: np.ndarray           # (10,)
     probs: np.ndarray            # (10,) softmax
-    classes: list[str]
+    classes: list                # class names: str, or Msg for a bundled dataset's classes
     layers: list[LayerView] = field(default_factory=list)
     maps_absmax: float = 0.0     # over every spatial layer (for the global colour scale)
     vectors_absmax: float = 0.0  # over every fully connected layer
@@ -298,7 +290,7 @@ class Analysis:
         return self.classes[self.pred]
 
 
-def _view(index: int, name: str, kind: str, title: str, group: str, note: str, shape: tuple[int, ...],
+def _view(index: int, name: str, kind: str, title: Msg, group: Msg | None, note: Msg | None, shape: tuple[int, ...],
           out: torch.Tensor) -> LayerView | None:
     """``out``: the layer's output for the batch of one (on the CPU)."""
     values = out.numpy()[0]
@@ -317,7 +309,7 @@ def _view(index: int, name: str, kind: str, title: str, group: str, note: str, s
 
 def _mark_logits(out: list[LayerView]) -> None:
     if out and out[-1].is_vector and out[-1].kind == "Linear":
-        out[-1].note = "the logits: softmax turns them into the probabilities"
+        out[-1].note = msg("fm.note.logits")
 
 
 def analyze(model: nn.Module, x: torch.Tensor, image: np.ndarray | None = None,
@@ -374,7 +366,7 @@ def analyze_digit(model: nn.Module, meta, digit_u8: np.ndarray) -> Analysis:
 @dataclass
 class Filters:
     name: str            # module path
-    title: str
+    title: Msg
     weights: np.ndarray  # (N, kh, kw)
     total: int           # how many the layer has (weights may show fewer)
 
@@ -392,7 +384,7 @@ def first_filters(model: nn.Module, limit: int = 64) -> Filters | None:
             if mod.in_features != 28 * 28:
                 return None
             w = mod.weight.detach().cpu().float().reshape(-1, 28, 28)
-            return Filters(name, describe(mod) + " (each unit's weights as a 28×28 template)",
+            return Filters(name, msg("fm.layer.template", desc=describe(mod)),
                            w[:limit].numpy().copy(), w.shape[0])
     return None
 
@@ -412,7 +404,7 @@ class Attribution:
     values: np.ndarray    # (28, 28); Grad-CAM >= 0, integrated gradients signed, saliency >= 0
     target: int
     layer: str = ""       # Grad-CAM's layer
-    note: str = ""
+    note: Msg | None = None
 
 
 def gradcam_layer(model: nn.Module) -> tuple[str, nn.Module] | None:
@@ -445,7 +437,7 @@ def attribute(model: nn.Module, x: torch.Tensor, target: int | None = None, meth
     model = _eval_model(model)
     dev = _device(model)
     inp = x.detach().to(dev).clone().requires_grad_(True)
-    note = ""
+    note = None
     with model_lock(model):
         if target is None:
             with torch.no_grad():
@@ -453,16 +445,15 @@ def attribute(model: nn.Module, x: torch.Tensor, target: int | None = None, meth
         if method == "gradcam":
             found = gradcam_layer(model)
             if found is None:
-                method, note = "integrated_gradients", "This network has no convolutional maps, so " \
-                                                      "integrated gradients are shown instead of Grad-CAM."
+                method, note = "integrated_gradients", msg("fm.note.no_gradcam")
             else:
                 name, layer = found
                 with torch.enable_grad():
                     attr = LayerGradCam(model, layer).attribute(inp, target=target, relu_attributions=True)
                     up = LayerAttribution.interpolate(attr.detach(), (28, 28), interpolate_mode="bilinear")
                 return Attribution("gradcam", up[0].sum(0).cpu().numpy(), target, name,
-                                   f"Grad-CAM on layer {name} ({describe(layer)}, "
-                                   f"{attr.shape[-2]}×{attr.shape[-1]} maps), scaled up to 28×28.")
+                                   msg("fm.note.gradcam", name=name, desc=describe(layer), h=attr.shape[-2],
+                                       w=attr.shape[-1]))
         with torch.enable_grad():
             if method == "saliency":
                 attr = Saliency(model).attribute(inp, target=target, abs=True)

@@ -11,14 +11,14 @@ import streamlit as st
 from cnnviz import featuremaps as fm
 from cnnviz import figures
 from cnnviz.checkpoints import CheckpointError, CheckpointInfo
-from ui.common import checkpoint_options, embedded_data, load_model
+from ui.common import checkpoint_options, embedded_data, load_model, md_escape
 from ui.feature_maps import (
     PIXELATED_CSS,
+    class_names,
     colorbar_url,
-    layer_group,
-    layer_note,
-    layer_title,
+    predicted_name,
     show_spec,
+    text_of,
     tile_html,
     tile_url,
 )
@@ -211,7 +211,7 @@ with pre_col:
     if input_key == "empty":
         st.info(t("fm.draw_prompt"))
     elif analysis_a is not None:
-        show_spec(figures.digit_spec(analysis_a.image, height=230), "fm_input28")
+        show_spec(figures.digit_spec(analysis_a.image, height=230, lang=lang()), "fm_input28")
         st.caption(t("fm.preprocess"))
     elif run_a is not None:
         st.info(t("fm.unreadable_input"))
@@ -219,8 +219,8 @@ with pre_col:
 with prob_col:
     if analysis_a is not None:
         p = analysis_a.probs
-        st.markdown(t("fm.prediction", label=analysis_a.pred_label, p=p[analysis_a.pred]))
-        show_spec(figures.probability_spec(p, analysis_a.classes, height=240), "fm_probs_a")
+        st.markdown(t("fm.prediction", label=md_escape(predicted_name(analysis_a)), p=p[analysis_a.pred]))
+        show_spec(figures.probability_spec(p, class_names(analysis_a.classes), height=240, lang=lang()), "fm_probs_a")
         if digit_label is not None:
             ok = analysis_a.pred == digit_label
             st.caption(t("fm.correct") if ok else t("fm.wrong", label=digit_label))
@@ -234,11 +234,11 @@ with attr_col:
             attr = cached_attribution(str(info_a.path), info_a.path.stat().st_mtime, input_key, method,
                                       run_a[0], run_a[1], analysis_a)
             show_spec(figures.attribution_spec(analysis_a.image, attr.values, height=230,
-                                             signed=attr.method == "integrated_gradients"), "fm_attr_a")
+                                             signed=attr.method == "integrated_gradients", lang=lang()), "fm_attr_a")
             explain = {"gradcam": "fm.explain_gradcam", "integrated_gradients": "fm.explain_ig",
                        "saliency": "fm.explain_saliency"}[attr.method]
-            note = layer_note(attr.note) if attr.note else ""
-            st.caption(t(explain, label=analysis_a.pred_label) + (" " + note if note else ""))
+            note = text_of(attr.note)
+            st.caption(t(explain, label=md_escape(predicted_name(analysis_a))) + (" " + note if note else ""))
         except Exception as exc:
             st.warning(t("fm.no_attribution", kind=type(exc).__name__, error=exc))
 
@@ -259,8 +259,10 @@ if info_b is not None:
                 if run is not None and input_key == "empty":
                     st.caption(t("fm.draw_to_compare"))
                 continue
-            st.markdown(t("fm.prediction_short", label=analysis.pred_label, p=analysis.probs[analysis.pred]))
-            show_spec(figures.probability_spec(analysis.probs, analysis.classes, height=200), f"fm_cmp_probs_{suffix}")
+            st.markdown(t("fm.prediction_short", label=md_escape(predicted_name(analysis)),
+                          p=analysis.probs[analysis.pred]))
+            show_spec(figures.probability_spec(analysis.probs, class_names(analysis.classes), height=200,
+                                                lang=lang()), f"fm_cmp_probs_{suffix}")
 
 # ----------------------------------------------------------------------------- learned filters
 
@@ -275,8 +277,9 @@ def show_filters(info: CheckpointInfo, run, key: str) -> None:
     filt, (tile, index_map, _) = cached
     shown = "" if filt.total == len(filt.weights) else t("fm.filters_shown", n=len(filt.weights), total=filt.total)
     k = filt.weights.shape[1]
-    show_spec(figures.feature_tile_spec(tile, index_map, f"{filt.name}: {layer_title(filt.title)}{shown}",
-                                      width_hint=300 if k <= 7 else 420, value_name="weight", unit_name="filter"),
+    show_spec(figures.feature_tile_spec(tile, index_map, f"{filt.name}: {text_of(filt.title)}{shown}",
+                                      width_hint=300 if k <= 7 else 420, value_name="weight", unit_name="filter",
+                                        lang=lang()),
           key)
 
 
@@ -299,8 +302,8 @@ if info_b is not None:
 @st.cache_resource(max_entries=64, show_spinner=False)
 def layer_texts(path: str, mtime: float, language: str, _analysis) -> list[tuple[str, str, str]]:
     """Each layer's label, group and note in the reader's language (the same for every input of a model)."""
-    return [(t("fm.layer_label", n=v.index + 1, title=layer_title(v.title), shape=v.shape_text),
-             layer_group(v.group) if v.group else "", layer_note(v.note) if v.note else "")
+    return [(t("fm.layer_label", n=v.index + 1, title=text_of(v.title), shape=v.shape_text),
+             text_of(v.group), text_of(v.note))
             for v in _analysis.layers]
 
 
@@ -349,8 +352,8 @@ def show_layers(info: CheckpointInfo, analysis: fm.Analysis, ncols: int, key: st
                     if v.is_vector:
                         zmax = v.absmax if scale == "layer" else analysis.vectors_absmax
                         is_logits = v.shape == (len(analysis.classes),) and v is layers[-1]
-                        show_spec(figures.activation_bars_spec(v.values, zmax=zmax,
-                                                               labels=analysis.classes if is_logits else None),
+                        labels = class_names(analysis.classes) if is_logits else None
+                        show_spec(figures.activation_bars_spec(v.values, zmax=zmax, labels=labels, lang=lang()),
                                   f"{key}_{v.index}")
                     else:
                         st.html(tiles[v.index])
@@ -389,7 +392,7 @@ def show_inspector(info: CheckpointInfo, analysis: fm.Analysis, option: str) -> 
     f1, f2 = st.columns([2, 1.2] if not lecture else [3, 1], gap="medium")
     with f1:
         show_spec(figures.channel_spec(values, channel, zmax=zmax, height=min(420, 120 + 10 * max(h, w)),
-                                     title=t("fm.inspect_title", c=channel, n=v.index + 1, h=h, w=w)),
+                                     title=t("fm.inspect_title", c=channel, n=v.index + 1, h=h, w=w), lang=lang()),
               f"fm_inspect_fig_{option}")
     with f2:
         st.caption(t("fm.inspect_caption"))

@@ -121,19 +121,21 @@ def test_capture_every_layer_in_forward_order(arch):
 
 def test_structure_labels():
     inc = fm.analyze(models.build("inception").eval(), digit_input())
-    groups = {v.name: v.group for v in inc.layers}
+    groups = {v.name: v.group.english() for v in inc.layers if v.group}
     assert groups["3.branch5x5.1"] == "Inception block 1 › 5×5 branch"
     assert groups["7.branch_pool.1"] == "Inception block 2 › pool branch"
     res = fm.analyze(models.build("resnet").eval(), digit_input())
-    notes = {v.name: v.note for v in res.layers}
+    notes = {v.name: str(v.note) for v in res.layers}
     assert "before the skip addition" in notes["3.conv2"] and "after the skip addition" in notes["3.add"]
     dense = fm.analyze(models.build("densenet").eval(), digit_input())
     d = {v.name: v for v in dense.layers}
-    assert d["1.1.conv"].group == "Dense block 1 › layer 2" and d["2.pool"].group == "Transition 1"
-    assert d["1.2.concat"].shape == (52, 28, 28) and "52 channels" in d["1.2.concat"].note
+    assert d["1.1.conv"].group.english() == "Dense block 1 › layer 2" and d["2.pool"].group.english() == "Transition 1"
+    assert d["1.2.concat"].shape == (52, 28, 28) and "52 channels" in d["1.2.concat"].note.english()
+    assert d["0"].group is None and d["0"].note is None
     lenet = fm.analyze(models.build("lenet5").eval(), digit_input())
     c1 = next(v for v in lenet.layers if v.name == "c1")
-    assert c1.title == "conv 5×5, 1→6, pad 2" and c1.shape_text == "6×28×28"
+    assert c1.title.english() == "conv 5×5, 1→6, pad 2" and c1.shape_text == "6×28×28"
+    assert c1.title.render("zh") == "卷积 5×5，1→6，填充 2"
     c5 = next(v for v in lenet.layers if v.name == "c5")
     assert c5.is_vector and c5.shape == (120, 1, 1)       # 120 maps of 1x1 are shown as bars
 
@@ -331,7 +333,7 @@ def test_attribution_leaves_the_model_alone(method):
 
 def test_gradcam_falls_back_for_the_mlp():
     attr = fm.attribute(models.build("mlp").eval(), digit_input(), method="gradcam")
-    assert attr.method == "integrated_gradients" and "no convolutional" in attr.note
+    assert attr.method == "integrated_gradients" and attr.note.key == "fm.note.no_gradcam"
 
 
 def test_gradcam_layers():

@@ -1,100 +1,39 @@
-"""Helpers of the feature-map page: layer texts in the reader's language, tiled layers as crisp images,
-hover labels of the figures.
-
-The library (:mod:`cnnviz.featuremaps`) describes layers in English ("conv 5×5, 1→6, pad 2",
-"Residual block 1", notes); :func:`layer_title`, :func:`layer_group` and :func:`layer_note` read those
-texts back into table keys (as :func:`ui.image_source.note_text` does for the image loader's notes), so
-the English page shows exactly the library's words and the Chinese page their translation.
-"""
+"""Helpers of the feature-map page: library texts in the reader's language, figures, tiled layers as
+crisp images with hover boxes."""
 
 from __future__ import annotations
 
 import html
-import re
 
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
 from cnnviz import figures, i18n
-from ui.i18n import lang, t
+from cnnviz.messages import MessageError, Msg
+from ui.i18n import tm
 from ui.image_source import upscale_nearest
 from ui.sidebar import FONT_SIZE, fig_height, lecture_mode
 
-# ----------------------------------------------------------------------------- layer texts
-
-_TEMPLATE = " (each unit's weights as a 28×28 template)"
-_CONV = re.compile(r"conv (?P<kh>\d+)×(?P<kw>\d+), (?P<cin>\d+)→(?P<cout>\d+)(?:, pad (?P<p>\d+))?"
-                   r"(?:, stride (?P<s>\d+))?")
-_POOL = re.compile(r"(?P<kind>max|average) pool (?P<kh>\d+)×(?P<kw>\d+)(?:, stride (?P<s>\d+))?")
-_FC = re.compile(r"fully connected (?P<a>\d+)→(?P<b>\d+)")
-_PLAIN = {"ReLU": "fm.layer.relu", "batch norm": "fm.layer.batch_norm", "concatenate": "fm.layer.concat",
-          "skip addition x + F(x)": "fm.layer.skip"}
-_GROUP = re.compile(r"(?P<kind>Inception block|Residual block|Dense block|Transition) (?P<n>\d+)"
-                    r"(?: › (?:layer (?P<layer>\d+)|(?P<branch>1×1|5×5|3×3|pool) branch))?")
-_GROUP_KEYS = {"Inception block": "fm.group.inception", "Residual block": "fm.group.residual",
-               "Dense block": "fm.group.dense", "Transition": "fm.group.transition"}
-_BRANCH_KEYS = {"1×1": "fm.group.branch1x1", "5×5": "fm.group.branch5x5", "3×3": "fm.group.branch3x3",
-                "pool": "fm.group.branch_pool"}
-_NOTES = [(re.compile(r"F\(x\): before the skip addition"), "fm.note.before_skip"),
-          (re.compile(r"x \+ F\(x\): after the skip addition"), "fm.note.after_skip"),
-          (re.compile(r"block output ReLU\(x \+ F\(x\)\)"), "fm.note.block_output"),
-          (re.compile(r"its input plus (?P<growth>\d+) new maps = (?P<c>\d+) channels"), "fm.note.dense_concat"),
-          (re.compile(r"the new maps this layer adds"), "fm.note.new_maps"),
-          (re.compile(r"the four branches side by side: (?P<sum>[\d +]+) = (?P<c>\d+) channels"),
-           "fm.note.inception_concat"),
-          (re.compile(r"the logits: softmax turns them into the probabilities"), "fm.note.logits"),
-          (re.compile(r"This network has no convolutional maps, so integrated gradients are shown instead of "
-                      r"Grad-CAM\."), "fm.note.no_gradcam")]
-_GRADCAM = re.compile(r"Grad-CAM on layer (?P<name>\S+) \((?P<desc>.+), (?P<h>\d+)×(?P<w>\d+) maps\), "
-                      r"scaled up to 28×28\.")
+# ----------------------------------------------------------------------------- texts
 
 
-def layer_title(text: str) -> str:
-    """A layer description from :func:`cnnviz.featuremaps.describe` in the reader's language."""
-    suffix = ""
-    if text.endswith(_TEMPLATE):
-        text, suffix = text[:-len(_TEMPLATE)], t("fm.layer.template")
-    if text in _PLAIN:
-        return t(_PLAIN[text]) + suffix
-    m = _CONV.fullmatch(text)
-    if m:
-        out = t("fm.layer.conv", kh=m["kh"], kw=m["kw"], cin=m["cin"], cout=m["cout"])
-        out += t("fm.layer.pad", p=m["p"]) if m["p"] else ""
-        return out + (t("fm.layer.stride", s=m["s"]) if m["s"] else "") + suffix
-    m = _POOL.fullmatch(text)
-    if m:
-        out = t("fm.layer.max_pool" if m["kind"] == "max" else "fm.layer.avg_pool", kh=m["kh"], kw=m["kw"])
-        return out + (t("fm.layer.stride", s=m["s"]) if m["s"] else "") + suffix
-    m = _FC.fullmatch(text)
-    if m:
-        return t("fm.layer.fc", a=m["a"], b=m["b"]) + suffix
-    return text + suffix
+def text_of(value) -> str:
+    """A library text in the reader's language: a :class:`~cnnviz.messages.Msg` or an error carrying one is
+    translated; anything else (a class name or an error read from a file) is shown as it is, plain text."""
+    if isinstance(value, (Msg, MessageError)):
+        return tm(value)
+    return "" if value is None else str(value)
 
 
-def layer_group(text: str) -> str:
-    """A block name ("Inception block 1 › 5×5 branch") in the reader's language."""
-    m = _GROUP.fullmatch(text)
-    if not m:
-        return text
-    out = t(_GROUP_KEYS[m["kind"]], n=m["n"])
-    if m["layer"]:
-        out += t("fm.group.layer", n=m["layer"])
-    if m["branch"]:
-        out += t(_BRANCH_KEYS[m["branch"]])
-    return out
+def class_names(classes) -> list[str]:
+    """A model's class names as plain text (bundled datasets' names translated; names from files as is)."""
+    return [text_of(c) for c in classes]
 
 
-def layer_note(text: str) -> str:
-    """A layer's note (or an attribution note) in the reader's language; unknown texts stay as they are."""
-    for pattern, key in _NOTES:
-        m = pattern.fullmatch(text)
-        if m:
-            return t(key, **m.groupdict())
-    m = _GRADCAM.fullmatch(text)
-    if m:
-        return t("fm.note.gradcam", name=m["name"], desc=layer_title(m["desc"]), h=m["h"], w=m["w"])
-    return text
+def predicted_name(analysis) -> str:
+    """The predicted class of a :class:`cnnviz.featuremaps.Analysis`, as plain text."""
+    return text_of(analysis.classes[analysis.pred])
 
 
 # ----------------------------------------------------------------------------- figures as specs
@@ -120,7 +59,7 @@ def _prevalidated(spec: dict) -> go.Figure:
 
 def style_spec(spec: dict, grow: bool = True) -> dict:
     """:func:`ui.sidebar.styled` for a figure dict: bigger fonts (and a taller figure unless ``grow`` is
-    false) in lecture mode; hover labels in the reader's language."""
+    false) in lecture mode."""
     layout = spec.setdefault("layout", {})
     if lecture_mode():
         layout["font"] = dict(size=FONT_SIZE, color="#000000")
@@ -128,10 +67,6 @@ def style_spec(spec: dict, grow: bool = True) -> dict:
             layout["title"] = dict(layout["title"], font=dict(size=FONT_SIZE + 4))
         if grow and layout.get("height"):
             layout["height"] = fig_height(layout["height"])
-    if lang() != "en":
-        for trace in spec.get("data", []):
-            if isinstance(trace.get("hovertemplate"), str):
-                trace["hovertemplate"] = hover_text(trace["hovertemplate"])
     return spec
 
 
@@ -139,19 +74,6 @@ def show_spec(spec: dict, key: str, grow: bool = True, config: dict | None = Non
     """``st.plotly_chart`` for a figure dict from a ``*_spec`` builder, styled by :func:`style_spec`."""
     st.plotly_chart(_prevalidated(style_spec(spec, grow)), key=key,
                     config=config or {"displayModeBar": False, "scrollZoom": False})
-
-
-# ----------------------------------------------------------------------------- hover labels
-
-_HOVER_WORDS = ("channel", "row", "col", "value", "unit", "class", "probability", "ink", "attribution",
-                "relative", "filter", "weight")
-_HOVER_RE = re.compile(r"\b(" + "|".join(_HOVER_WORDS) + r")\b")
-
-
-def hover_text(template: str) -> str:
-    """A hover template's English words in the reader's language; ``%{...}`` placeholders stay as they are."""
-    parts = re.split(r"(%\{[^}]*\})", template)
-    return "".join(p if p.startswith("%{") else _HOVER_RE.sub(lambda m: t(f"fm.hover_{m[1]}"), p) for p in parts)
 
 
 # ----------------------------------------------------------------------------- tiled layers as images
