@@ -16,6 +16,11 @@ border pixels).
 
 An empty canvas gives ``None``, never an exception.
 
+The canvas's picture comes from the browser, so it is untrusted: :func:`canvas_pixels` reads it (a PNG
+only, no larger than the canvas at 4x its size per side, checked in the PNG header before anything is
+decoded) through the safe loader :func:`cnnviz.images.load_image`, and refuses anything else with a
+:class:`CanvasError`.
+
 :func:`draw_strokes` and :func:`render_digit` make canvas-like RGBA arrays from
 polylines or from a 28x28 MNIST digit (for tests and benchmarks).
 """
@@ -29,7 +34,8 @@ import torch
 from PIL import Image, ImageDraw
 from scipy import ndimage
 
-from . import data
+from . import data, images
+from .messages import MessageError
 
 SIZE = 28                 # MNIST's field
 BOX = 20                  # MNIST's longer side of the digit
@@ -56,6 +62,48 @@ class Preprocessed:
     def tensor(self, mean: float, std: float) -> torch.Tensor:
         """``(1, 1, 28, 28)`` float, normalized exactly as in training (:func:`cnnviz.data.normalize`)."""
         return mnist_tensor(self.uint8, mean, std)
+
+
+# ----------------------------------------------------------------------------- the canvas's picture
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+CANVAS_SCALE_MAX = 4      # a canvas picture may be this many times the canvas's size per side (HiDPI screens)
+
+
+class CanvasError(MessageError):
+    """The canvas's picture cannot be used (not a PNG, too large, damaged); the message says why."""
+
+
+def png_size(png: bytes) -> tuple[int, int] | None:
+    """``(width, height)`` from a PNG's header (its first chunk, IHDR), or ``None`` if it is not a PNG.
+    Reads 24 bytes; decodes nothing."""
+    if len(png) < 24 or not png.startswith(PNG_SIGNATURE) or png[12:16] != b"IHDR":
+        return None
+    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+
+
+def canvas_pixels(png: bytes, width: int, height: int) -> np.ndarray:
+    """The picture of a ``width`` x ``height`` canvas (PNG bytes from the browser) -> its pixels,
+    ``H x W x 3`` float32 in 0-255 (transparency flattened on white), ready for :func:`preprocess` (as
+    colour, so the paper's colour is found from the border whatever it is).
+
+    Untrusted: only a PNG is read, at most :data:`CANVAS_SCALE_MAX` times the canvas's width and height
+    (a HiDPI screen sends the canvas at 2-3x); its size is checked in the header before any decoding, so
+    a small file that declares a huge image (13000 x 13000 in under 1 MB) costs nothing.  Raises
+    :class:`CanvasError`.
+    """
+    size = png_size(png)
+    if size is None:
+        raise CanvasError("fm.canvas.not_png")
+    max_w, max_h = width * CANVAS_SCALE_MAX, height * CANVAS_SCALE_MAX
+    w, h = size
+    if not (0 < w <= max_w and 0 < h <= max_h):
+        raise CanvasError("fm.canvas.too_big", w=w, h=h, max_w=max_w, max_h=max_h)
+    try:
+        pixels = images.load_image(png, "canvas", max_pixels=max_w * max_h, max_bytes=max_w * max_h * 4 + 2**16).pixels
+    except images.ImageLoadError:
+        raise CanvasError("fm.canvas.damaged") from None
+    return np.repeat(pixels[..., None], 3, axis=2) if pixels.ndim == 2 else pixels
 
 
 # ----------------------------------------------------------------------------- canvas -> ink

@@ -237,3 +237,22 @@ def test_hover_labels_in_the_readers_language():
         hover = [tr["hovertemplate"] for tr in spec["data"] if "hovertemplate" in tr]
         words = re.sub(r"%\{[^}]*\}|<[^>]*>", " ", " ".join(hover))
         assert hover and CJK.search(words) and not re.findall(r"[A-Za-z]{2,}", words), hover
+
+
+def test_prevalidated_figures_pass_through_plotly_unchanged():
+    """ui.compat_plotly: plotly (as st.plotly_chart calls it) takes the figure as validated and sends the
+    spec itself.  If this fails after an upgrade, use go.Figure(spec) in ui.compat_plotly.prevalidated_figure."""
+    import plotly
+    import plotly.tools
+    import streamlit
+
+    from ui import compat_plotly
+
+    spec = figures.probability_spec(np.full(10, 0.1), list("0123456789"))
+    fig = compat_plotly.prevalidated_figure(spec)
+    passed = plotly.tools.return_figure_from_figure_or_data(fig, validate_figure=True)
+    assert passed is spec, "plotly no longer passes a prevalidated figure through: see ui/compat_plotly.py"
+    versions = {"plotly": plotly.__version__, "streamlit": streamlit.__version__}
+    assert all(versions[k].startswith(v) for k, v in compat_plotly.TESTED_WITH.items()), (
+        f"plotly/Streamlit changed ({versions}, checked with {compat_plotly.TESTED_WITH}): rerun this test, "
+        "then update ui.compat_plotly.TESTED_WITH")

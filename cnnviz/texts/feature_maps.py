@@ -32,6 +32,12 @@ EN = {
     "fm.note.inception_concat": "the four branches side by side: {sum} = {c} channels",
     "fm.note.logits": "the logits: softmax turns them into the probabilities",
     "fm.note.gradcam": "Grad-CAM on layer {name} ({desc}, {h}×{w} maps), scaled up to 28×28.",
+    "fm.canvas.not_png": "The drawing did not arrive as a PNG picture, so it was not read. Clear the canvas and "
+                         "draw again.",
+    "fm.canvas.too_big": "The drawing arrived as a {w}×{h} picture, larger than a canvas can be (at most "
+                         "{max_w}×{max_h}), so it was not read. Clear the canvas and draw again.",
+    "fm.canvas.damaged": "The drawing arrived damaged and could not be read. Clear the canvas and draw again.",
+    "fm.canvas.reset": "The canvas sent something it should not, so it was reset. Draw your digit again.",
     "fm.note.no_gradcam": "This network has no convolutional maps, so integrated gradients are shown instead of "
                           "Grad-CAM.",
 }
@@ -67,5 +73,10 @@ ZH = {
     "fm.note.inception_concat": "四个分支并排拼接：{sum} = {c} 个通道",
     "fm.note.logits": "logits（未归一化的分数）：softmax 把它们变成概率",
     "fm.note.gradcam": "在层 {name}（{desc}，{h}×{w} 特征图）上计算 Grad-CAM，再放大到 28×28。",
+    "fm.canvas.not_png": "手写内容不是以 PNG 图片传来的，因此没有读取。请清空画布后重新书写。",
+    "fm.canvas.too_big": "手写内容以 {w}×{h} 的图片传来，超过了画布可能的大小（最大 {max_w}×{max_h}），因此没有读取。"
+                         "请清空画布后重新书写。",
+    "fm.canvas.damaged": "手写内容在传输中损坏，无法读取。请清空画布后重新书写。",
+    "fm.canvas.reset": "画布发来了不该有的数据，已被重置。请重新写出你的数字。",
     "fm.note.no_gradcam": "这个网络没有卷积特征图，因此显示积分梯度，而不是 Grad-CAM。",
 }
