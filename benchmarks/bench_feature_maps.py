@@ -1,7 +1,7 @@
 """Feature-map page speed.
 
 1. Canvas RGBA array -> prediction plus every layer's map ready to plot (cnnviz.featuremaps.analyze_canvas:
-   preprocessing, the model run as its flat program handing over every layer's output, each layer's
+   preprocessing, the model run with forward hooks recording every layer's output, each layer's
    colour range), per architecture: p50 / p95 (target p95 <= 5 ms).  The last column adds laying out
    every spatial layer's channels as one tiled image (LayerView.tile, made on first use: the page does
    it for each layer it draws).

@@ -9,6 +9,7 @@ mutated and later in-place operations cannot change what was captured.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import torch
@@ -49,17 +50,20 @@ def capture(model: nn.Module, x: torch.Tensor, include_containers: bool = True
             ) -> tuple[torch.Tensor, list[Activation]]:
     """Run ``model(x)`` and return ``(logits, activations in the order they were computed)``.
 
-    The model's train/eval mode is left as it was; run it in eval mode for inference.
+    The model's train/eval mode is left as it was; run it in eval mode for inference.  Only this
+    thread's forward pass is recorded: a shared model that another thread runs meanwhile (without the
+    caller's lock) neither adds to these records nor is slowed by more than the hooks' thread check.
     """
     records: list[Activation] = []
     handles = []
+    thread = threading.get_ident()
 
     def make_hook(name: str, mod: nn.Module):
         leaf = is_leaf(mod)
         depth = name.count(".")
 
         def hook(_m, _inp, out):
-            if isinstance(out, torch.Tensor):
+            if isinstance(out, torch.Tensor) and threading.get_ident() == thread:
                 records.append(Activation(name, type(mod).__name__, out.detach().to("cpu", copy=True),
                                           leaf, depth))
         return hook

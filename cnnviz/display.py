@@ -8,15 +8,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import colors
 from .kernels import KernelError
 from .messages import Msg, msg
 
 SCALINGS = ("clip", "absolute", "minmax", "diverging")   # explained by the keys scaling.<name>
 
-# ColorBrewer RdBu, reversed: blue (negative) → white (0) → red (positive)
-RDBU = np.array([[5, 48, 97], [33, 102, 172], [67, 147, 195], [146, 197, 222], [209, 229, 240],
-                  [247, 247, 247], [253, 219, 199], [244, 165, 130], [214, 96, 77], [178, 24, 43],
-                  [103, 0, 31]], dtype=np.float64)
+RDBU = colors.rgb_stops(colors.RDBU_R)   # blue (negative) → white (0) → red (positive), (11, 3) float64
 
 
 def diverging_rgb(values: np.ndarray, limit: float) -> np.ndarray:

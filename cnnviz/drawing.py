@@ -16,19 +16,26 @@ border pixels).
 
 An empty canvas gives ``None``, never an exception.
 
+The canvas's picture comes from the browser, so it is untrusted: :func:`canvas_pixels` reads it (a PNG
+only, no larger than the canvas at 4x its size per side, checked in the PNG header before anything is
+decoded) through the safe loader :func:`cnnviz.images.load_image`, and refuses anything else with a
+:class:`CanvasError`.
+
 :func:`draw_strokes` and :func:`render_digit` make canvas-like RGBA arrays from
 polylines or from a 28x28 MNIST digit (for tests and benchmarks).
 """
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 from PIL import Image, ImageDraw
 from scipy import ndimage
+
+from . import data, images
+from .messages import MessageError
 
 SIZE = 28                 # MNIST's field
 BOX = 20                  # MNIST's longer side of the digit
@@ -54,17 +61,49 @@ class Preprocessed:
 
     def tensor(self, mean: float, std: float) -> torch.Tensor:
         """``(1, 1, 28, 28)`` float, normalized exactly as in training (:func:`cnnviz.data.normalize`)."""
-        return _normalized(self.uint8, mean, std)
+        return mnist_tensor(self.uint8, mean, std)
 
 
-def _normalized(digit_u8: np.ndarray, mean: float, std: float) -> torch.Tensor:
-    """One 28x28 uint8 digit -> ``(1, 1, 28, 28)``: :func:`cnnviz.data.normalize`'s float32 arithmetic, the
-    same numbers bit for bit, done in numpy (four small torch operations cost ~0.1 ms; these ~10 µs)."""
-    x = digit_u8.astype(np.float32).reshape(1, 1, SIZE, SIZE)
-    x /= np.float32(255.0)
-    x -= np.float32(mean)
-    x /= np.float32(std)
-    return torch.from_numpy(x)
+# ----------------------------------------------------------------------------- the canvas's picture
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+CANVAS_SCALE_MAX = 4      # a canvas picture may be this many times the canvas's size per side (HiDPI screens)
+
+
+class CanvasError(MessageError):
+    """The canvas's picture cannot be used (not a PNG, too large, damaged); the message says why."""
+
+
+def png_size(png: bytes) -> tuple[int, int] | None:
+    """``(width, height)`` from a PNG's header (its first chunk, IHDR), or ``None`` if it is not a PNG.
+    Reads 24 bytes; decodes nothing."""
+    if len(png) < 24 or not png.startswith(PNG_SIGNATURE) or png[12:16] != b"IHDR":
+        return None
+    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+
+
+def canvas_pixels(png: bytes, width: int, height: int) -> np.ndarray:
+    """The picture of a ``width`` x ``height`` canvas (PNG bytes from the browser) -> its pixels,
+    ``H x W x 3`` float32 in 0-255 (transparency flattened on white), ready for :func:`preprocess` (as
+    colour, so the paper's colour is found from the border whatever it is).
+
+    Untrusted: only a PNG is read, at most :data:`CANVAS_SCALE_MAX` times the canvas's width and height
+    (a HiDPI screen sends the canvas at 2-3x); its size is checked in the header before any decoding, so
+    a small file that declares a huge image (13000 x 13000 in under 1 MB) costs nothing.  Raises
+    :class:`CanvasError`.
+    """
+    size = png_size(png)
+    if size is None:
+        raise CanvasError("fm.canvas.not_png")
+    max_w, max_h = width * CANVAS_SCALE_MAX, height * CANVAS_SCALE_MAX
+    w, h = size
+    if not (0 < w <= max_w and 0 < h <= max_h):
+        raise CanvasError("fm.canvas.too_big", w=w, h=h, max_w=max_w, max_h=max_h)
+    try:
+        pixels = images.load_image(png, "canvas", max_pixels=max_w * max_h, max_bytes=max_w * max_h * 4 + 2**16).pixels
+    except images.ImageLoadError:
+        raise CanvasError("fm.canvas.damaged") from None
+    return np.repeat(pixels[..., None], 3, axis=2) if pixels.ndim == 2 else pixels
 
 
 # ----------------------------------------------------------------------------- canvas -> ink
@@ -88,136 +127,41 @@ def _border(a: np.ndarray) -> np.ndarray:
     return np.concatenate([a[0], a[-1], a[:, 0], a[:, -1]])
 
 
-def _ink_exact(a: np.ndarray, bg: np.ndarray | None) -> np.ndarray:
-    """Ink in [0, 1] for a uint8 image (or a crop of it); ``bg`` is the paper's RGB, None if transparent."""
-    if a.ndim == 2:
-        return a.astype(np.float32) * np.float32(1 / 255)
-    if bg is None:
-        return a[..., 3].astype(np.float32) * np.float32(1 / 255)
-    # luminance one channel at a time (a matmul over a last axis of 3 is ~2x slower in numpy)
-    lum = a[..., 0].astype(np.float32)
-    lum *= np.float32(0.299 / 255)
-    for ch, wt in ((1, 0.587), (2, 0.114)):
-        c = a[..., ch].astype(np.float32)
-        c *= np.float32(wt / 255)
-        lum += c
-    bg_lum = float(bg @ np.array([0.299, 0.587, 0.114]) / 255.0)
-    if a.shape[2] == 4:
-        alpha = a[..., 3]
-        if not (alpha == 255).all():             # composite over the paper where the ink is translucent
-            al = alpha.astype(np.float32) * np.float32(1 / 255)
-            lum = al * lum + (1.0 - al) * np.float32(bg_lum)
-    lum -= np.float32(bg_lum)
-    ink = np.abs(lum, out=lum)
-    ink *= np.float32(1.0 / max(bg_lum, 1.0 - bg_lum, 1e-6))
-    return np.minimum(ink, 1.0, out=ink)
-
-
 def _paper(a: np.ndarray) -> np.ndarray | None:
-    """The background colour (median of the border pixels), or None for transparent paper."""
-    if a.ndim == 2:
-        return None
-    if a.shape[2] == 4 and a.flags.c_contiguous:
-        # fast path: one 32-bit compare per border pixel; a canvas's border is usually one exact colour
-        packed = _border(a.view(np.uint32)[..., 0])
-        if (packed == packed[0]).all():
-            px = a[0, 0]
-            return None if px[3] < 128 else px[:3].astype(np.float64)
-    if a.shape[2] == 4 and np.median(_border(a[..., 3])) < 128:
+    """The background colour (median of the border pixels), or None for transparent paper (or grey)."""
+    if a.ndim == 2 or (a.shape[2] == 4 and np.median(_border(a[..., 3])) < 128):
         return None
     return np.median(_border(a[..., :3]), axis=0)
 
 
-def ink_from_canvas(arr: np.ndarray) -> np.ndarray:
-    """How much ink each pixel holds, in [0, 1] (float32, H x W).
+def _ink(a: np.ndarray, paper: np.ndarray | None) -> np.ndarray:
+    """How much ink each pixel of a uint8 image holds, in [0, 1] (float32, H x W).
 
-    Accepts H x W (grey: ink = brightness, as in MNIST), H x W x 3 (RGB) or H x W x 4 (RGBA), uint8 or
-    float in [0, 1].  On transparent paper (the border is mostly transparent) the ink is the alpha
-    channel, whatever the stroke colour; on opaque paper it is the difference from the paper's colour.
-    """
-    a = _as_uint8_image(arr)
-    return _ink_exact(a, _paper(a))
-
-
-def _ink_bbox(a: np.ndarray, bg: np.ndarray | None, threshold: float) -> tuple[np.ndarray, tuple] | None:
-    """Cheap integer pass over the whole canvas to find the ink's bounding box; exact ink only inside it."""
-    t = threshold * 255
+    Grey: ink = brightness, as in MNIST.  Transparent paper: the alpha channel, whatever the stroke
+    colour.  Opaque paper: the luminance difference from the paper, composited over the paper where the
+    ink is translucent."""
     if a.ndim == 2:
-        proxy = a > t
-    elif bg is not None and a.shape[2] == 4 and a.flags.c_contiguous and a[0, 0, 3] == 255 \
-            and np.array_equal(a[0, 0, :3], bg):
-        # opaque paper of one exact colour (the page's canvas): any pixel that differs from it at all,
-        # one 32-bit compare per pixel; the exact ink below decides within that box
-        proxy = a.view(np.uint32)[..., 0] != a[:1, :1].view(np.uint32)[0, 0]
-    elif bg is None:
-        proxy = a[..., 3] > t
-    else:
-        # a pixel can only carry ink if some channel differs from the paper (a superset of the exact test)
-        # |lum - paper| <= the largest channel difference, and the ink divides by >= 0.5: a superset test,
-        # one channel at a time (a max over a last axis of 3 is slow in numpy)
-        proxy = np.zeros(a.shape[:2], bool)
-        for ch in range(3):
-            lo, hi = int(max(0, np.floor(bg[ch] - t * 0.5))), int(min(255, np.ceil(bg[ch] + t * 0.5)))
-            c = a[..., ch]
-            proxy |= (c < lo) | (c > hi)
-    box = _bbox(proxy)
-    if box is None:
-        return None
-    top, left, bottom, right = box
-    ink = _ink_exact(a[top:bottom + 1, left:right + 1], bg)
-    mask = ink > threshold
-    inner = _bbox(mask)
-    if inner is None or int(mask.sum()) < MIN_INK_PIXELS:
-        return None
-    t0, l0, b0, r0 = inner
-    return ink[t0:b0 + 1, l0:r0 + 1], (top + t0, left + l0, top + b0, left + r0)
+        return a.astype(np.float32) / 255
+    if paper is None:
+        return a[..., 3].astype(np.float32) / 255
+    weights = np.array([0.299, 0.587, 0.114], np.float32) / 255
+    lum = a[..., :3].astype(np.float32) @ weights
+    paper_lum = float(paper @ weights)
+    if a.shape[2] == 4:
+        alpha = a[..., 3].astype(np.float32) / 255
+        lum = alpha * lum + (1.0 - alpha) * paper_lum
+    ink = np.abs(lum - paper_lum) / max(paper_lum, 1.0 - paper_lum, 1e-6)
+    return np.minimum(ink, 1.0).astype(np.float32)
 
 
 def _resize(img: np.ndarray, height: int, width: int) -> np.ndarray:
-    """Anti-aliased resize of a float image: Pillow's ``resize`` of a mode "F" image, as two small
-    matrix products (:func:`_resize_weights`; ~2.5x faster than a round trip through Pillow for a
-    drawing's few thousand pixels, equal to it within float32 rounding)."""
-    h, w = img.shape
+    """Anti-aliased resize of a float image with Pillow: BOX when shrinking both sides (each output pixel
+    averages the input pixels it covers, sharp like MNIST), BILINEAR otherwise."""
     height, width = max(1, height), max(1, width)
-    # shrinking: box = the output pixel averages the input pixels whose centres it covers (sharp, like
-    # MNIST); enlarging: bilinear
-    shrink = height < h and width < w
-    out = np.asarray(img, dtype=np.float32)
-    if width != w:
-        out = out @ _resize_weights(w, width, shrink).T
-    if height != h:
-        out = _resize_weights(h, height, shrink) @ out
-    return np.array(out, dtype=np.float32, copy=out is img)
-
-
-@functools.lru_cache(maxsize=1024)
-def _resize_weights(in_size: int, out_size: int, box: bool) -> np.ndarray:
-    """``(out_size, in_size)`` float32: Pillow's resampling coefficients along one axis (``precompute_coeffs``
-    in Pillow's ``Resample.c``) for its BOX filter or, with ``box=False``, BILINEAR (a triangle), the
-    filter stretched by the reduction factor when shrinking."""
-    def box_filter(x):
-        return ((x > -0.5) & (x <= 0.5)).astype(np.float64)
-
-    def triangle(x):
-        return np.maximum(1.0 - np.abs(x), 0.0)
-
-    filt, support = (box_filter, 0.5) if box else (triangle, 1.0)
-    scale = in_size / out_size
-    stretch = max(scale, 1.0)
-    support *= stretch
-    centre = (np.arange(out_size) + 0.5) * scale                        # of each output pixel, in input pixels
-    lo = np.maximum((centre - support + 0.5).astype(np.int64), 0)       # Pillow's window [lo, hi) per output
-    hi = np.minimum((centre + support + 0.5).astype(np.int64), in_size)
-    window = lo[:, None] + np.arange(int(np.ceil(support)) * 2 + 1)    # Pillow's kernel size bounds hi - lo
-    inside = window < hi[:, None]
-    k = filt((window - centre[:, None] + 0.5) / stretch) * inside
-    total = k.sum(axis=1, keepdims=True)
-    k = np.divide(k, total, out=k, where=total != 0)
-    out = np.zeros((out_size, in_size), np.float32)
-    rows = np.broadcast_to(np.arange(out_size)[:, None], window.shape)
-    out[rows[inside], window[inside]] = k[inside]
-    out.setflags(write=False)
-    return out
+    shrink = height < img.shape[0] and width < img.shape[1]
+    method = Image.Resampling.BOX if shrink else Image.Resampling.BILINEAR
+    im = Image.fromarray(np.ascontiguousarray(img, dtype=np.float32))       # mode "F"
+    return np.asarray(im.resize((width, height), method), dtype=np.float32)
 
 
 def stroke_width(mask: np.ndarray) -> float:
@@ -248,9 +192,9 @@ def _bbox(mask: np.ndarray) -> tuple[int, int, int, int] | None:
 def preprocess(canvas: np.ndarray | None, stroke_px: float | None = STROKE_PX) -> Preprocessed | None:
     """Canvas RGBA array -> MNIST-style 28x28, or ``None`` when nothing is drawn.
 
-    1. ink from the canvas colours (:func:`ink_from_canvas`); crop to the ink's bounding box;
+    1. ink from the canvas colours (:func:`_ink`); crop to the ink's bounding box;
     2. scale the longer side to 20 px, keeping the aspect ratio, anti-aliased (the work is done at
-       4x resolution, 80 px, then reduced);
+       ``WORK`` = 2x resolution, 40 px, then reduced);
     3. when ``stroke_px`` is set, redraw the strokes ``stroke_px`` wide (in 28x28 pixels) around
        their centre lines, so thin and thick brushes give the same digit;
     4. place it in 28x28 so that its centre of mass is at (14, 14), with sub-pixel accuracy.
@@ -260,10 +204,12 @@ def preprocess(canvas: np.ndarray | None, stroke_px: float | None = STROKE_PX) -
     if canvas is None:
         return None
     a = _as_uint8_image(canvas)
-    found = _ink_bbox(a, _paper(a), INK_THRESHOLD)
-    if found is None:
+    ink = _ink(a, _paper(a))
+    mask = ink > INK_THRESHOLD
+    bbox = _bbox(mask)
+    if bbox is None or int(mask.sum()) < MIN_INK_PIXELS:
         return None
-    crop, bbox = found
+    crop = ink[bbox[0]:bbox[2] + 1, bbox[1]:bbox[3] + 1]
     h, w = crop.shape
     long_side = BOX * WORK
     scale = long_side / max(h, w)
@@ -276,7 +222,7 @@ def preprocess(canvas: np.ndarray | None, stroke_px: float | None = STROKE_PX) -
     else:
         # A stroke t wide around centre lines spanning L - t; redraw it T wide so that after scaling
         # the result to 20 px the stroke is stroke_px wide: T / (L - t + T) * 20 = stroke_px.
-        padded = _pad(work_mask, 1)              # the distance transform needs paper around the ink
+        padded = np.pad(work_mask, 1)              # the distance transform needs paper around the ink
         inside = ndimage.distance_transform_edt(padded)
         t_work = _stroke_from_distance(padded, inside)
         stroke_in = t_work / WORK
@@ -284,7 +230,7 @@ def preprocess(canvas: np.ndarray | None, stroke_px: float | None = STROKE_PX) -
         target = want * max(long_side - t_work, 1.0) / (BOX - want)
         if target > t_work:                      # grow: distance from the paper to the ink is needed too
             extra = int(np.ceil((target - t_work) / 2)) + 1
-            padded, inside = _pad(padded, extra), _pad(inside, extra)
+            padded, inside = np.pad(padded, extra), np.pad(inside, extra)
             outside = ndimage.distance_transform_edt(~padded)
             sdf = np.where(padded, inside - 0.5, 0.5 - outside)
         else:                                    # shrink: the inside distance is enough
@@ -307,38 +253,10 @@ def _target_stroke(stroke_px: float | tuple[float, float], measured: float) -> f
 
 
 def _stroke_from_distance(mask: np.ndarray, dist: np.ndarray) -> float:
-    ridge = mask & (dist >= _max3x3(dist))
+    ridge = mask & (dist >= ndimage.maximum_filter(dist, size=3))
     if not ridge.any():
         return 1.0
-    return float(max(1.0, 2.0 * _median(dist[ridge]) - 0.5))
-
-
-# Small-array helpers: ``np.pad``, ``np.median`` and ``ndimage.maximum_filter`` spend ~40 µs each on
-# argument handling for the few thousand pixels of a drawing, ~6x what the work itself takes.
-
-def _pad(a: np.ndarray, n: int) -> np.ndarray:
-    """``np.pad(a, n)`` for a 2-D array: ``n`` zeros (False) on every side."""
-    out = np.zeros((a.shape[0] + 2 * n, a.shape[1] + 2 * n), a.dtype)
-    out[n:n + a.shape[0], n:n + a.shape[1]] = a
-    return out
-
-
-def _median(v: np.ndarray) -> float:
-    """``np.median`` of a non-empty 1-D array."""
-    s = np.sort(v)
-    n = s.size
-    return float((s[(n - 1) // 2] + s[n // 2]) / 2)
-
-
-def _max3x3(d: np.ndarray) -> np.ndarray:
-    """``ndimage.maximum_filter(d, size=3)`` (mode "reflect": past the edge, the edge pixel itself)."""
-    rows = d.copy()
-    np.maximum(rows[1:], d[:-1], out=rows[1:])
-    np.maximum(rows[:-1], d[1:], out=rows[:-1])
-    out = rows.copy()
-    np.maximum(out[:, 1:], rows[:, :-1], out=out[:, 1:])
-    np.maximum(out[:, :-1], rows[:, 1:], out=out[:, :-1])
-    return out
+    return float(max(1.0, 2.0 * np.median(dist[ridge]) - 0.5))
 
 
 def _shift_bilinear(img: np.ndarray, dy: float, dx: float) -> np.ndarray:
@@ -371,15 +289,11 @@ def _place_by_centre_of_mass(img: np.ndarray) -> np.ndarray:
     return np.clip(big[pad:pad + SIZE, pad:pad + SIZE], 0.0, 1.0)
 
 
-def to_tensor(pre: Preprocessed, mean: float, std: float) -> torch.Tensor:
-    return pre.tensor(mean, std)
-
-
 def mnist_tensor(digit_u8: np.ndarray | torch.Tensor, mean: float, std: float) -> torch.Tensor:
     """A 28x28 uint8 MNIST digit -> ``(1, 1, 28, 28)`` normalized (it needs no preprocessing)."""
     if isinstance(digit_u8, torch.Tensor):
         digit_u8 = digit_u8.cpu().numpy()
-    return _normalized(np.asarray(digit_u8, dtype=np.uint8), mean, std)
+    return data.normalize(torch.from_numpy(np.asarray(digit_u8, dtype=np.uint8).reshape(1, SIZE, SIZE)), mean, std)
 
 
 # ----------------------------------------------------------------------------- synthetic canvases
@@ -434,7 +348,7 @@ def render_digit(digit_u8: np.ndarray, size: tuple[int, int] = (280, 280), centr
     big = _resize(crop, max(1, round(crop.shape[0] * f)), max(1, round(crop.shape[1] * f)))
     mask = big > 0.4
     pad = int(np.ceil(max(thicken, 0.0) / 2)) + 2
-    sdf = _signed_distance(_pad(mask, pad))
+    sdf = _signed_distance(np.pad(mask, pad))
     strokes = np.clip(sdf + thicken / 2 + 0.5, 0.0, 1.0)
     ink = np.zeros(size, np.float32)
     sh, sw = strokes.shape

@@ -1,14 +1,14 @@
 """What the network sees: every layer's output for one input, ready to plot, plus filters and attribution.
 
 :func:`analyze_canvas` is the function the feature-map page calls: canvas RGBA array -> the MNIST-style
-28x28 input (:mod:`cnnviz.drawing`) -> prediction and every layer's output, in forward order, from the
-model run as a flat program of direct torch calls on its own tensors (or, failing that, as a recording
-twin; see :class:`_Plan`).  Feature maps with many channels are laid out as one tiled image
-(:func:`tile_maps`) together with a channel-index map, so a plot can show the channel under the mouse.
+28x28 input (:mod:`cnnviz.drawing`) -> prediction and every layer's output, in forward order, recorded
+with forward hooks (:func:`cnnviz.activations.capture`).  Feature maps with many channels are laid out
+as one tiled image (:func:`tile_maps`) together with a channel-index map, so a plot can show the
+channel under the mouse.
 
-Cached models are shared between the users of a server, so nothing here changes a model: the program
-and the twin are separate objects built once per model, each analysis runs under a per-model lock
-(:func:`model_lock`) so that two sessions never see each other's activations, gradients are taken with
+Cached models are shared between the users of a server, so nothing here leaves a change on a model:
+each analysis runs under a per-model lock (:func:`model_lock`) so that two sessions never see each
+other's activations, the hooks are removed before the lock is released, gradients are taken with
 respect to the input only, and a model found in training mode is copied before it is put in eval mode.
 """
 
@@ -27,6 +27,7 @@ import torch
 from torch import nn
 
 from . import activations, drawing, models
+from .messages import Msg, msg
 
 SKIPPED_KINDS = {"Flatten", "Identity", "Dropout"}   # same numbers as the layer before: not shown
 
@@ -152,9 +153,9 @@ class LayerView:
     index: int
     name: str                 # module path, e.g. "3.branch5x5.1"
     kind: str                 # class name, e.g. "Conv2d"
-    title: str                # e.g. "conv 5×5, 16→24, pad 2"
-    group: str                # e.g. "Inception block 1 › 5×5 branch" ("" at the top level)
-    note: str                 # the layer's role, e.g. "F(x), before the skip addition"
+    title: Msg                # e.g. "conv 5×5, 16→24, pad 2"
+    group: Msg | None         # e.g. "Inception block 1 › 5×5 branch" (None at the top level)
+    note: Msg | None          # the layer's role, e.g. "F(x), before the skip addition"
     shape: tuple[int, ...]    # without the batch axis
     values: np.ndarray        # (C, H, W) or (N,); read-only
     absmax: float = 0.0
@@ -191,86 +192,77 @@ class LayerView:
     def shape_text(self) -> str:
         return "×".join(str(s) for s in self.shape)
 
-    @property
-    def label(self) -> str:
-        return f"{self.title} · {self.shape_text}"
 
 
 def _pair(v) -> tuple[int, int]:
     return (int(v[0]), int(v[1])) if isinstance(v, (tuple, list)) else (int(v), int(v))
 
 
-def describe(mod: nn.Module) -> str:
-    """A short, lecture-friendly description of a layer."""
+def describe(mod: nn.Module) -> Msg:
+    """A short, lecture-friendly description of a layer, e.g. ``conv 5×5, 1→6, pad 2``."""
     if isinstance(mod, nn.Conv2d):
-        kh, kw = _pair(mod.kernel_size)
-        text = f"conv {kh}×{kw}, {mod.in_channels}→{mod.out_channels}"
-        p, s = _pair(mod.padding), _pair(mod.stride)
-        if p != (0, 0):
-            text += f", pad {p[0]}"
-        if s != (1, 1):
-            text += f", stride {s[0]}"
-        return text
+        (kh, kw), p, s = _pair(mod.kernel_size), _pair(mod.padding), _pair(mod.stride)
+        return msg("fm.layer.conv", kh=kh, kw=kw, cin=mod.in_channels, cout=mod.out_channels,
+                   pad=msg("fm.layer.pad", p=p[0]) if p != (0, 0) else "",
+                   stride=msg("fm.layer.stride", s=s[0]) if s != (1, 1) else "")
     if isinstance(mod, (nn.MaxPool2d, nn.AvgPool2d)):
         k, s = _pair(mod.kernel_size), _pair(mod.stride if mod.stride is not None else mod.kernel_size)
-        text = f"{'max' if isinstance(mod, nn.MaxPool2d) else 'average'} pool {k[0]}×{k[1]}"
-        if s != k:
-            text += f", stride {s[0]}"
-        return text
-    if isinstance(mod, nn.ReLU):
-        return "ReLU"
-    if isinstance(mod, nn.BatchNorm2d):
-        return "batch norm"
+        return msg("fm.layer.max_pool" if isinstance(mod, nn.MaxPool2d) else "fm.layer.avg_pool", kh=k[0], kw=k[1],
+                   stride=msg("fm.layer.stride", s=s[0]) if s != k else "")
     if isinstance(mod, nn.Linear):
-        return f"fully connected {mod.in_features}→{mod.out_features}"
-    if isinstance(mod, models.Concat):
-        return "concatenate"
-    if isinstance(mod, models.SkipAdd):
-        return "skip addition x + F(x)"
-    return type(mod).__name__
+        return msg("fm.layer.fc", a=mod.in_features, b=mod.out_features)
+    plain = {nn.ReLU: "fm.layer.relu", nn.BatchNorm2d: "fm.layer.batch_norm", models.Concat: "fm.layer.concat",
+             models.SkipAdd: "fm.layer.skip"}
+    for cls, key in plain.items():
+        if isinstance(mod, cls):
+            return msg(key)
+    return msg("fm.layer.other", kind=type(mod).__name__)
 
 
-_BRANCHES = {"branch1x1": "1×1 branch", "branch5x5": "5×5 branch", "branch3x3": "3×3 branch",
-             "branch_pool": "pool branch"}
+_BRANCHES = {"branch1x1": "fm.group.branch1x1", "branch5x5": "fm.group.branch5x5",
+             "branch3x3": "fm.group.branch3x3", "branch_pool": "fm.group.branch_pool"}
+_BLOCKS = {models.InceptionA: "fm.group.inception", models.ResidualBlock: "fm.group.residual",
+           models.DenseBlock: "fm.group.dense", models.Transition: "fm.group.transition"}
+_RESIDUAL_NOTES = {"conv2": "fm.note.before_skip", "add": "fm.note.after_skip", "relu2": "fm.note.block_output"}
 
 
-def _groups(model: nn.Module) -> dict[str, str]:
-    """Top-level container path -> a numbered, readable block name."""
-    counts: dict[str, int] = {}
+def _groups(model: nn.Module) -> dict[str, tuple[type, Msg]]:
+    """Top-level container path -> (its block class, a numbered, readable block name)."""
+    counts: dict[type, int] = {}
     out = {}
-    names = {models.InceptionA: "Inception block", models.ResidualBlock: "Residual block",
-             models.DenseBlock: "Dense block", models.Transition: "Transition"}
     for name, mod in model.named_children():
-        for cls, label in names.items():
+        for cls, key in _BLOCKS.items():
             if isinstance(mod, cls):
-                counts[label] = counts.get(label, 0) + 1
-                out[name] = f"{label} {counts[label]}"
+                counts[cls] = counts.get(cls, 0) + 1
+                out[name] = (cls, msg(key, n=counts[cls]))
     return out
 
 
-def _group_and_note(name: str, mod: nn.Module, modules: dict[str, nn.Module], groups: dict[str, str],
-                    shape: tuple[int, ...]) -> tuple[str, str]:
+def _group_and_note(name: str, mod: nn.Module, modules: dict[str, nn.Module],
+                    groups: dict[str, tuple[type, Msg]], shape: tuple[int, ...]) -> tuple[Msg | None, Msg | None]:
+    """The block a layer belongs to (``None`` at the top level) and a note on its role (or ``None``)."""
     parts = name.split(".")
-    top = parts[0]
-    group = groups.get(top, "")
-    note = ""
-    parent = modules.get(".".join(parts[:-1])) if len(parts) > 1 else None
-    if group.startswith("Inception") and len(parts) >= 2:
+    if parts[0] not in groups:
+        return None, None
+    cls, group = groups[parts[0]]
+    note = None
+    if cls is models.InceptionA and len(parts) >= 2:
         if parts[1] in _BRANCHES:
-            group += f" › {_BRANCHES[parts[1]]}"
+            group = msg("fm.group.part", block=group, part=msg(_BRANCHES[parts[1]]))
         elif parts[1] == "concat":
-            note = "the four branches side by side: 16 + 24 + 24 + 24 = 88 channels"
-    elif group.startswith("Residual") and len(parts) == 2:
-        note = {"conv2": "F(x): before the skip addition",
-                "add": "x + F(x): after the skip addition",
-                "relu2": "block output ReLU(x + F(x))"}.get(parts[1], "")
-    elif group.startswith("Dense") and len(parts) >= 3:
-        group += f" › layer {int(parts[1]) + 1}"
+            block = modules[parts[0]]
+            widths = [[m.out_channels for m in getattr(block, b).modules() if isinstance(m, nn.Conv2d)][-1]
+                      for b in _BRANCHES]
+            note = msg("fm.note.inception_concat", sum=" + ".join(map(str, widths)), c=shape[0])
+    elif cls is models.ResidualBlock and len(parts) == 2 and parts[1] in _RESIDUAL_NOTES:
+        note = msg(_RESIDUAL_NOTES[parts[1]])
+    elif cls is models.DenseBlock and len(parts) >= 3:
+        group = msg("fm.group.part", block=group, part=msg("fm.group.layer", n=int(parts[1]) + 1))
+        parent = modules.get(".".join(parts[:-1]))
         if isinstance(mod, models.Concat) and isinstance(parent, models.DenseLayer):
-            growth = parent.conv.out_channels
-            note = f"its input plus {growth} new maps = {shape[0]} channels"
+            note = msg("fm.note.dense_concat", growth=parent.conv.out_channels, c=shape[0])
         elif isinstance(mod, nn.Conv2d):
-            note = "the new maps this layer adds"
+            note = msg("fm.note.new_maps")
     return group, note
 
 
@@ -284,7 +276,7 @@ class Analysis:
     x: torch.Tensor              # (1, 1, 28, 28): the normalized input
     logits: np.ndarray           # (10,)
     probs: np.ndarray            # (10,) softmax
-    classes: list[str]
+    classes: list                # class names: str, or Msg for a bundled dataset's classes
     layers: list[LayerView] = field(default_factory=list)
     maps_absmax: float = 0.0     # over every spatial layer (for the global colour scale)
     vectors_absmax: float = 0.0  # over every fully connected layer
@@ -298,7 +290,7 @@ class Analysis:
         return self.classes[self.pred]
 
 
-def _view(index: int, name: str, kind: str, title: str, group: str, note: str, shape: tuple[int, ...],
+def _view(index: int, name: str, kind: str, title: Msg, group: Msg | None, note: Msg | None, shape: tuple[int, ...],
           out: torch.Tensor) -> LayerView | None:
     """``out``: the layer's output for the batch of one (on the CPU)."""
     values = out.numpy()[0]
@@ -308,8 +300,9 @@ def _view(index: int, name: str, kind: str, title: str, group: str, note: str, s
         return None
     view = LayerView(index, name, kind, title, group, note, shape, values)
     if values.size:
-        lo, hi = torch.aminmax(out)
-        lo, hi = lo.item(), hi.item()
+        # numpy, not torch.aminmax: torch splits even a tiny reduction over its threads, which on a
+        # busy 2-core server costs ~2 ms a layer instead of a few µs
+        lo, hi = float(values.min()), float(values.max())
         view.absmax = max(abs(lo), abs(hi))
         view.signed = lo < 0
     return view
@@ -317,240 +310,7 @@ def _view(index: int, name: str, kind: str, title: str, group: str, note: str, s
 
 def _mark_logits(out: list[LayerView]) -> None:
     if out and out[-1].is_vector and out[-1].kind == "Linear":
-        out[-1].note = "the logits: softmax turns them into the probabilities"
-
-
-@dataclass
-class _Plan:
-    """What :func:`analyze` records in one model, worked out once per model object: the leaves worth
-    showing (name, module, kind, title), their groups and notes (per output shape), and how to run the
-    model so that it hands over every one of their outputs.
-
-    The fast way is a :class:`_FlatProgram`: the model's forward pass traced once with ``torch.fx`` and
-    turned into a flat list of direct ``torch`` calls on the model's own parameter and buffer tensors,
-    which returns the logits and the outputs worth showing.  Calling ~50 modules through
-    ``nn.Module.__call__`` costs DenseNet ~0.5 ms more than the arithmetic itself (1.3 vs 1.9 ms).
-
-    When the forward pass cannot be traced (Python control flow that depends on the data) or a module
-    works in place, the model's *twin* runs instead: a second set of module objects around the same
-    tensors, in which each leaf worth showing has its ``forward`` wrapped, once, by a recorder of its
-    output (a wrapper rather than a forward hook: a hooked module takes ``nn.Module``'s slow call path).
-    The recorders record only while :func:`_capture` holds the model's lock and has set ``sink``.
-
-    Either way the model itself is never touched.  (:func:`cnnviz.activations.capture`, the general
-    tool, uses forward hooks; the tests check that all three agree.)
-    """
-
-    leaves: list[tuple[str, nn.Module, str, str]]
-    modules: dict[str, nn.Module]
-    groups: dict[str, str]
-    copy: bool                                   # a module works in place: captured outputs must be copied
-    twin: nn.Module
-    program: _FlatProgram | None = None
-    notes: dict[tuple[str, tuple], tuple[str, str]] = field(default_factory=dict)
-    sink: list | None = None                     # (leaf index, output) pairs while the twin runs
-
-
-_PLANS: weakref.WeakKeyDictionary[nn.Module, _Plan] = weakref.WeakKeyDictionary()
-
-
-def _twin(model: nn.Module) -> nn.Module:
-    """New module objects sharing ``model``'s parameters and buffers (no tensor is copied)."""
-    memo = {id(t): t for t in (*model.parameters(), *model.buffers())}
-    return copy.deepcopy(model, memo)
-
-
-class _FlatProgram:
-    """A model's eval-mode forward pass as a flat list of steps, each a direct ``torch`` call.
-
-    Built from a ``torch.fx`` trace in which every module without children is one call.  Modules of
-    the kinds the registry uses become the function their ``forward`` calls, with the module's own
-    tensors (so a change to the weights shows at once); any other module, function or method node runs
-    as it is.  ``program(x)`` -> ``(logits, [(leaf index, output)])`` in the order they ran.
-    """
-
-    def __init__(self, steps: list, result: int, recorded: list[tuple[int, int]], size: int) -> None:
-        self.steps, self.result, self.recorded, self.size = steps, result, recorded, size
-
-    def __call__(self, x: torch.Tensor) -> tuple[torch.Tensor, list[tuple[int, torch.Tensor]]]:
-        env: list = [None] * self.size
-        env[0] = x
-        for slot, step in self.steps:
-            env[slot] = step(env)
-        return env[self.result], [(leaf, env[slot]) for leaf, slot in self.recorded]
-
-    @classmethod
-    def build(cls, twin: nn.Module, modules: dict[str, nn.Module],
-              leaf_index: dict[str, int]) -> _FlatProgram | None:
-        """The program for ``twin`` (an eval-mode model whose modules nothing else calls; ``modules``: its
-        named modules), or ``None`` when ``torch.fx`` cannot trace it."""
-        import torch.fx
-
-        class LeafTracer(torch.fx.Tracer):
-            def is_leaf_module(self, m: nn.Module, qualname: str) -> bool:
-                return activations.is_leaf(m)
-
-        try:
-            graph = LeafTracer().trace(twin)
-        except Exception:                                  # data-dependent control flow, unsupported ops
-            return None
-        slots: dict[torch.fx.Node, int] = {}
-        steps, recorded, result = [], [], None
-        for node in graph.nodes:
-            if node.op == "placeholder":
-                if slots:
-                    return None                            # one input only
-                slots[node] = 0
-                continue
-            if node.op == "output":
-                out = node.args[0]
-                if not isinstance(out, torch.fx.Node):
-                    return None
-                result = slots[out]
-                continue
-            slot = len(slots)
-            if node.op == "call_module":
-                mod = modules[node.target]
-                step = _direct_call(mod, node, slots) or _generic_step(mod, node, slots)
-                if node.target in leaf_index:
-                    recorded.append((leaf_index[node.target], slot))
-            elif node.op == "get_attr":
-                value = twin
-                for part in node.target.split("."):
-                    value = getattr(value, part)
-                step = (lambda v: lambda env: v)(value)
-            elif node.op == "call_method":
-                step = _generic_step(functools.partial(_call_method, node.target), node, slots)
-            else:                                          # call_function
-                step = _generic_step(node.target, node, slots)
-            slots[node] = slot
-            steps.append((slot, step))
-        if result is None:
-            return None
-        return cls(steps, result, recorded, len(slots))
-
-
-def _call_method(name: str, obj, /, *args, **kwargs):
-    return getattr(obj, name)(*args, **kwargs)
-
-
-def _generic_step(fn, node, slots):
-    """A step that calls ``fn`` with the node's arguments, looking up the earlier results they name."""
-    import torch.fx
-
-    args, kwargs = node.args, node.kwargs
-
-    def step(env):
-        def look(n):
-            return env[slots[n]]
-        return fn(*torch.fx.node.map_arg(args, look), **torch.fx.node.map_arg(kwargs, look))
-    return step
-
-
-def _direct_call(mod: nn.Module, node, slots):
-    """The registry's module kinds as the ``torch`` call their eval-mode ``forward`` makes, or ``None``."""
-    import torch.fx
-
-    args, kind = node.args, type(mod)
-    if node.kwargs or not args:
-        return None
-    if kind is models.Concat and len(args) == 1 and isinstance(args[0], (list, tuple)) \
-            and all(isinstance(a, torch.fx.Node) for a in args[0]):
-        parts = [slots[a] for a in args[0]]
-        return lambda env: torch.cat([env[i] for i in parts], 1)
-    if not all(isinstance(a, torch.fx.Node) for a in args):
-        return None
-    if kind is models.SkipAdd and len(args) == 2:
-        i, j = slots[args[0]], slots[args[1]]
-        return lambda env: env[i] + env[j]
-    if len(args) != 1:
-        return None
-    i = slots[args[0]]
-    if kind is nn.Conv2d and mod.padding_mode == "zeros":
-        w, b, s, p, d, g = mod.weight, mod.bias, mod.stride, mod.padding, mod.dilation, mod.groups
-        return lambda env: torch.conv2d(env[i], w, b, s, p, d, g)
-    if kind is nn.BatchNorm2d and mod.running_mean is not None and mod.running_var is not None:
-        w, b, m, v, eps = mod.weight, mod.bias, mod.running_mean, mod.running_var, mod.eps
-        cudnn = torch.backends.cudnn.enabled
-        return lambda env: torch.batch_norm(env[i], w, b, m, v, False, 0.0, eps, cudnn)
-    if kind is nn.ReLU:
-        return lambda env: torch.relu(env[i])
-    if kind is nn.MaxPool2d and not mod.return_indices:
-        k, s, p, d, c = mod.kernel_size, mod.stride, mod.padding, mod.dilation, mod.ceil_mode
-        return lambda env: torch.max_pool2d(env[i], k, s, p, d, c)
-    if kind is nn.AvgPool2d:
-        k, s, p, c, inc, div = (mod.kernel_size, mod.stride, mod.padding, mod.ceil_mode,
-                                mod.count_include_pad, mod.divisor_override)
-        return lambda env: torch.nn.functional.avg_pool2d(env[i], k, s, p, c, inc, div)
-    if kind is nn.Linear:
-        w, b = mod.weight, mod.bias
-        return lambda env: torch.nn.functional.linear(env[i], w, b)
-    if kind is nn.Flatten:
-        a, z = mod.start_dim, mod.end_dim
-        return lambda env: torch.flatten(env[i], a, z)
-    if kind in (nn.Identity, nn.Dropout):                  # eval mode: the input itself
-        return lambda env: env[i]
-    return None
-
-
-def _plan(model: nn.Module) -> _Plan:
-    """Call under :func:`model_lock`, with ``model`` in eval mode."""
-    plan = _PLANS.get(model)
-    if plan is None:
-        # everything is read from the twin (same structure): the plan, a value of a weak-key dictionary,
-        # must hold no reference to the model, or the model would never be freed
-        twin = _twin(model)
-        leaves = [(name, mod, type(mod).__name__, describe(mod))
-                  for name, mod in activations.hookable_modules(twin, include_containers=False)
-                  if type(mod).__name__ not in SKIPPED_KINDS]
-        inplace = any(getattr(m, "inplace", False) for m in twin.modules())
-        twin_modules = dict(twin.named_modules())
-        plan = _Plan(leaves, twin_modules, _groups(twin), inplace, twin)
-        if not inplace:
-            leaf_index = {name: i for i, (name, *_) in enumerate(leaves)}
-            plan.program = _FlatProgram.build(twin, twin_modules, leaf_index)
-        if plan.program is None:
-            _wrap_recorders(plan)
-        _PLANS[model] = plan
-    return plan
-
-
-def _wrap_recorders(plan: _Plan) -> None:
-    """Wrap the ``forward`` of each leaf of the plan's twin worth showing with a recorder of its output."""
-    ref = weakref.ref(plan)                  # the recorders must not keep the plan (and the twin) alive
-
-    def make_recorder(i: int, forward):
-        def recorded(*args, **kwargs):
-            out = forward(*args, **kwargs)
-            p = ref()
-            if p is not None and p.sink is not None and isinstance(out, torch.Tensor):
-                copy_it = p.copy or out.device.type != "cpu"     # in place, or on a GPU: a CPU copy
-                p.sink.append((i, out.detach().to("cpu", copy=True) if copy_it else out))
-            return out
-        return recorded
-
-    for i, (name, _, _, _) in enumerate(plan.leaves):
-        mod = plan.modules[name]
-        mod.forward = make_recorder(i, mod.forward)    # an instance attribute: nn.Module calls it
-
-
-def _capture(plan: _Plan, x: torch.Tensor) -> tuple[torch.Tensor, list[tuple[int, torch.Tensor]]]:
-    """The model's forward pass on ``x``, run by the plan's program or recording twin, -> ``(logits,
-    [(leaf index, output)])`` in the order the leaves ran.  Call under :func:`model_lock`.  Outputs are
-    kept without a copy (inference tensors cannot be changed later; a model with an in-place module runs
-    as the twin, which copies); outputs on a GPU are copied to the CPU."""
-    with torch.inference_mode():
-        if plan.program is not None:
-            logits, got = plan.program(x)
-            if x.device.type != "cpu":
-                got = [(i, t.to("cpu")) for i, t in got]
-        else:
-            plan.sink = got = []
-            try:
-                logits = plan.twin(x)
-            finally:
-                plan.sink = None
-    return logits.detach().cpu(), got
+        out[-1].note = msg("fm.note.logits")
 
 
 def analyze(model: nn.Module, x: torch.Tensor, image: np.ndarray | None = None,
@@ -559,18 +319,18 @@ def analyze(model: nn.Module, x: torch.Tensor, image: np.ndarray | None = None,
     model = _eval_model(model)
     x = x.to(_device(model))
     with model_lock(model), _one_thread():
-        plan = _plan(model)
-        logits, got = _capture(plan, x)
-        layers: list[LayerView] = []
-        for i, out in got:
-            name, mod, kind, title = plan.leaves[i]
-            shape = tuple(out.shape[1:])
-            gn = plan.notes.get((name, shape))
-            if gn is None:
-                gn = plan.notes[(name, shape)] = _group_and_note(name, mod, plan.modules, plan.groups, shape)
-            view = _view(len(layers), name, kind, title, gn[0], gn[1], shape, out)
-            if view is not None:
-                layers.append(view)
+        logits, records = activations.capture(model, x, include_containers=False)
+    modules = dict(model.named_modules())
+    groups = _groups(model)
+    layers: list[LayerView] = []
+    for rec in records:
+        if rec.kind in SKIPPED_KINDS:
+            continue
+        mod, shape = modules[rec.name], tuple(rec.output.shape[1:])
+        group, note = _group_and_note(rec.name, mod, modules, groups, shape)
+        view = _view(len(layers), rec.name, rec.kind, describe(mod), group, note, shape, rec.output)
+        if view is not None:
+            layers.append(view)
     _mark_logits(layers)
     logits = logits[0].float()
     probs = torch.softmax(logits, dim=0).numpy()
@@ -607,7 +367,7 @@ def analyze_digit(model: nn.Module, meta, digit_u8: np.ndarray) -> Analysis:
 @dataclass
 class Filters:
     name: str            # module path
-    title: str
+    title: Msg
     weights: np.ndarray  # (N, kh, kw)
     total: int           # how many the layer has (weights may show fewer)
 
@@ -625,7 +385,7 @@ def first_filters(model: nn.Module, limit: int = 64) -> Filters | None:
             if mod.in_features != 28 * 28:
                 return None
             w = mod.weight.detach().cpu().float().reshape(-1, 28, 28)
-            return Filters(name, describe(mod) + " (each unit's weights as a 28×28 template)",
+            return Filters(name, msg("fm.layer.template", desc=describe(mod)),
                            w[:limit].numpy().copy(), w.shape[0])
     return None
 
@@ -645,7 +405,7 @@ class Attribution:
     values: np.ndarray    # (28, 28); Grad-CAM >= 0, integrated gradients signed, saliency >= 0
     target: int
     layer: str = ""       # Grad-CAM's layer
-    note: str = ""
+    note: Msg | None = None
 
 
 def gradcam_layer(model: nn.Module) -> tuple[str, nn.Module] | None:
@@ -678,7 +438,7 @@ def attribute(model: nn.Module, x: torch.Tensor, target: int | None = None, meth
     model = _eval_model(model)
     dev = _device(model)
     inp = x.detach().to(dev).clone().requires_grad_(True)
-    note = ""
+    note = None
     with model_lock(model):
         if target is None:
             with torch.no_grad():
@@ -686,16 +446,15 @@ def attribute(model: nn.Module, x: torch.Tensor, target: int | None = None, meth
         if method == "gradcam":
             found = gradcam_layer(model)
             if found is None:
-                method, note = "integrated_gradients", "This network has no convolutional maps, so " \
-                                                      "integrated gradients are shown instead of Grad-CAM."
+                method, note = "integrated_gradients", msg("fm.note.no_gradcam")
             else:
                 name, layer = found
                 with torch.enable_grad():
                     attr = LayerGradCam(model, layer).attribute(inp, target=target, relu_attributions=True)
                     up = LayerAttribution.interpolate(attr.detach(), (28, 28), interpolate_mode="bilinear")
                 return Attribution("gradcam", up[0].sum(0).cpu().numpy(), target, name,
-                                   f"Grad-CAM on layer {name} ({describe(layer)}, "
-                                   f"{attr.shape[-2]}×{attr.shape[-1]} maps), scaled up to 28×28.")
+                                   msg("fm.note.gradcam", name=name, desc=describe(layer), h=attr.shape[-2],
+                                       w=attr.shape[-1]))
         with torch.enable_grad():
             if method == "saliency":
                 attr = Saliency(model).attribute(inp, target=target, abs=True)

@@ -1,6 +1,6 @@
 """Plotly figure builders (pure functions: arrays in, ``go.Figure`` out; no streamlit).
 
-Sections: general helpers, kernels/pooling, training, feature maps.  Add builders to the
+Sections: kernels/pooling, training, feature maps.  Add builders to the
 section they belong to.
 """
 
@@ -9,29 +9,13 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from . import i18n
-from .display import RDBU
-
-# ----------------------------------------------------------------------------- general
-
-
-def image_figure(img: np.ndarray, title: str = "", colorscale: str = "gray", zmin: float | None = None,
-                 zmax: float | None = None, height: int | None = None) -> go.Figure:
-    """A 2-D array as a heatmap with square pixels and the origin at the top left."""
-    fig = go.Figure(go.Heatmap(z=img, colorscale=colorscale, zmin=zmin, zmax=zmax, showscale=False,
-                               hovertemplate="x=%{x}, y=%{y}<br>value=%{z:.4g}<extra></extra>"))
-    fig.update_yaxes(autorange="reversed", scaleanchor="x", showticklabels=False, showgrid=False)
-    fig.update_xaxes(showticklabels=False, showgrid=False, constrain="domain")
-    fig.update_layout(title=title or None, margin=dict(l=0, r=0, t=30 if title else 0, b=0), height=height)
-    return fig
-
+from . import colors, i18n
 
 # ----------------------------------------------------------------------------- kernels and pooling
 
 _POOL_COLORS = ["#8dd3c7", "#fdb462", "#bebada", "#fb8072", "#80b1d3", "#b3de69", "#fccde5", "#ffed6f",
                 "#bc80bd", "#ccebc5", "#d9d9d9", "#ffffb3"]
-# the diverging palette of cnnviz.display (blue negative, white 0, red positive) as a plotly colour scale
-_DIVERGING = [[i / (len(RDBU) - 1), f"rgb({r},{g},{b})"] for i, (r, g, b) in enumerate(RDBU.astype(int))]
+_DIVERGING = colors.plotly_scale(colors.RDBU_R)   # blue negative, white 0, red positive
 
 
 def _num(v: float, digits: int = 3) -> str:
@@ -389,29 +373,14 @@ def compare_runs_figure(runs: list[dict], metric: str = "loss", smoothing: float
 # of a whole network are not plotly figures at all: :func:`feature_tile_image` colours them into one
 # small RGB image per layer (PNG: a few kB instead of a heatmap's 0.1-1 MB of JSON with hover data);
 # :func:`channel_spec` is the interactive heatmap of the one channel a user picks.
-FEATURE_COLORSCALE = "RdBu_r"
+FEATURE_COLORSCALE = "RdBu_r"           # plotly's name of colors.RDBU_R
 TILE_GAP_COLOR = "#c8c8c8"
-_RDBU_R = ["#053061", "#2166ac", "#4393c3", "#92c5de", "#d1e5f0", "#f7f7f7", "#fddbc7", "#f4a582", "#d6604d",
-           "#b2182b", "#67001f"]   # plotly's RdBu reversed: -1 ... +1
-
-
-def _hex_rgb(h: str) -> tuple[int, int, int]:
-    return int(h[1:3], 16), int(h[3:5], 16), int(h[5:7], 16)
-
-
-def _lut(colors: list[str], n: int = 256) -> np.ndarray:
-    stops = np.array([_hex_rgb(c) for c in colors], np.float64)
-    pos = np.linspace(0.0, 1.0, len(colors))
-    x = np.linspace(0.0, 1.0, n)
-    return np.stack([np.interp(x, pos, stops[:, k]) for k in range(3)], axis=1).round().astype(np.uint8)
-
-
-FEATURE_LUT = _lut(_RDBU_R)            # (256, 3) uint8: index 0 = -zmax, 255 = +zmax, ~128 = white
+FEATURE_LUT = colors.lut(colors.RDBU_R)  # (256, 3) uint8: index 0 = -zmax, 255 = +zmax, ~128 = white
 # Specs skip plotly.py's validation, which is what turns a name such as "RdBu_r" (reversed: a plotly.py
 # suffix that plotly.js does not know) into colours: the specs carry the colour stops themselves.
-FEATURE_SCALE = [[i / (len(_RDBU_R) - 1), c] for i, c in enumerate(_RDBU_R)]
-GRAY_SCALE = [[0.0, "#000000"], [1.0, "#ffffff"]]
-_GAP_RGB = np.array(_hex_rgb(TILE_GAP_COLOR), np.uint8)
+FEATURE_SCALE = colors.plotly_scale(colors.RDBU_R)
+GRAY_SCALE = colors.plotly_scale(colors.GRAY)
+_GAP_RGB = np.array(colors.hex_rgb(TILE_GAP_COLOR), np.uint8)
 
 
 def _zmax_of(values: np.ndarray, zmax: float | None) -> float:
@@ -479,6 +448,11 @@ def colorbar_image(width: int = 256, height: int = 10) -> np.ndarray:
     return np.repeat(FEATURE_LUT[np.linspace(0, 255, width).round().astype(int)][None], height, axis=0)
 
 
+def _word(word: str, lang: str) -> str:
+    """A hover label's word (``channel``, ``row``, ``value``, ...) in ``lang`` (keys ``fm.hover_*``)."""
+    return i18n.t(f"fm.hover_{word}", lang)
+
+
 def _title(title: str) -> dict | None:
     return dict(text=title, font=dict(size=13)) if title else None
 
@@ -519,11 +493,12 @@ def _image_axes(rows: int, cols: int) -> dict:
 
 def feature_tile_spec(tile: np.ndarray, index_map: np.ndarray, title: str = "", zmax: float | None = None,
                       height: int | None = None, width_hint: int = 380, colorbar: bool = True,
-                      value_name: str = "value", unit_name: str = "channel") -> dict:
+                      value_name: str = "value", unit_name: str = "channel", lang: str = "en") -> dict:
     """Many channels as ONE tiled heatmap (not one subplot per channel).
 
     ``index_map`` is ``(H, W, 3)``: channel (-1 in gaps), row and column inside the channel; hovering shows
-    them with the value.  The colour range is ``[-zmax, zmax]`` around 0 (per layer or global: the caller
+    them with the value (``value_name``, ``unit_name``: hover words, keys ``fm.hover_*``, shown in ``lang``).
+    The colour range is ``[-zmax, zmax]`` around 0 (per layer or global: the caller
     chooses ``zmax``).  Heavy for big layers (hover data per pixel): the page uses it for small tiles
     (filters) and shows whole layers with :func:`feature_tile_image`.
     """
@@ -536,29 +511,31 @@ def feature_tile_spec(tile: np.ndarray, index_map: np.ndarray, title: str = "", 
                 colorscale=FEATURE_SCALE, zmin=-zmax, zmax=zmax,
                 zmid=0, hoverongaps=False, showscale=colorbar,
                 colorbar=dict(thickness=8, len=0.9, outlinewidth=0, tickfont=dict(size=9)),
-                hovertemplate=(f"{unit_name} %{{customdata[0]}}<br>row %{{customdata[1]}}, col %{{customdata[2]}}"
-                               f"<br>{value_name} %{{z:.3f}}<extra></extra>"))
+                hovertemplate=(f"{_word(unit_name, lang)} %{{customdata[0]}}<br>{_word('row', lang)} "
+                               f"%{{customdata[1]}}, {_word('col', lang)} %{{customdata[2]}}"
+                               f"<br>{_word(value_name, lang)} %{{z:.3f}}<extra></extra>"))
     layout = dict(title=_title(title), height=height, margin=dict(l=0, r=0, t=30 if title else 0, b=0),
                   plot_bgcolor=TILE_GAP_COLOR, **_image_axes(th, tw))
     return dict(data=[heat], layout=layout)
 
 
 def channel_spec(values: np.ndarray, channel: int, zmax: float | None = None, title: str = "",
-                 height: int = 300, colorbar: bool = True) -> dict:
+                 height: int = 300, colorbar: bool = True, lang: str = "en") -> dict:
     """One channel's ``(H, W)`` feature map, enlarged, with its channel, position and value on hover."""
     v = np.asarray(values, dtype=np.float32)
     zmax = _zmax_of(v, zmax)
     h, w = v.shape
     heat = dict(type="heatmap", z=typed_array(v), colorscale=FEATURE_SCALE, zmin=-zmax, zmax=zmax, zmid=0,
                 showscale=colorbar, colorbar=dict(thickness=8, len=0.9, outlinewidth=0, tickfont=dict(size=9)),
-                hovertemplate=f"channel {int(channel)}<br>row %{{y}}, col %{{x}}<br>value %{{z:.3f}}<extra></extra>")
+                hovertemplate=(f"{_word('channel', lang)} {int(channel)}<br>{_word('row', lang)} %{{y}}, "
+                               f"{_word('col', lang)} %{{x}}<br>{_word('value', lang)} %{{z:.3f}}<extra></extra>"))
     layout = dict(title=_title(title), height=height, margin=dict(l=0, r=0, t=30 if title else 0, b=0),
                   **_image_axes(h, w))
     return dict(data=[heat], layout=layout)
 
 
 def activation_bars_spec(values: np.ndarray, title: str = "", zmax: float | None = None,
-                         labels: list[str] | None = None, height: int = 190) -> dict:
+                         labels: list[str] | None = None, height: int = 190, lang: str = "en") -> dict:
     """A fully connected layer's activations as bars, coloured on the feature-map scale."""
     values = np.asarray(values, dtype=np.float32).ravel()
     zmax = _zmax_of(values, zmax)
@@ -567,7 +544,8 @@ def activation_bars_spec(values: np.ndarray, title: str = "", zmax: float | None
         # colours as a list: plotly.js does not read typed arrays (how numpy is sent) as marker colours
         type="bar", x=x, y=typed_array(values), marker=dict(color=values.tolist(), colorscale=FEATURE_SCALE,
                                                            cmin=-zmax, cmax=zmax, line=dict(width=0)),
-        hovertemplate=("unit %{x}" if labels is None else "class %{x}") + "<br>value %{y:.3f}<extra></extra>")
+        hovertemplate=f"{_word('unit' if labels is None else 'class', lang)} %{{x}}<br>{_word('value', lang)} "
+                      "%{y:.3f}<extra></extra>")
     layout = dict(
         title=_title(title), height=height, bargap=0.1, margin=dict(l=0, r=0, t=30 if title else 0, b=0),
         showlegend=False,
@@ -578,32 +556,34 @@ def activation_bars_spec(values: np.ndarray, title: str = "", zmax: float | None
     return dict(data=[bar], layout=layout)
 
 
-def probability_spec(probs: np.ndarray, classes: list[str], title: str = "", height: int = 230) -> dict:
+def probability_spec(probs: np.ndarray, classes: list[str], title: str = "", height: int = 230,
+                     lang: str = "en") -> dict:
     """Softmax probabilities over the classes; the predicted class is highlighted."""
     probs = np.asarray(probs, dtype=np.float64).ravel()
     best = int(np.argmax(probs))
-    colors = ["#2f6fdf" if i == best else "#b8c7e6" for i in range(len(probs))]
-    bar = dict(type="bar", x=list(classes), y=probs.tolist(), marker=dict(color=colors),
+    bar_colors = ["#2f6fdf" if i == best else "#b8c7e6" for i in range(len(probs))]
+    bar = dict(type="bar", x=list(classes), y=probs.tolist(), marker=dict(color=bar_colors),
                text=[f"{p:.0%}" if p >= 0.005 else "" for p in probs], textposition="outside", cliponaxis=False,
-               hovertemplate="class %{x}<br>probability %{y:.2%}<extra></extra>")
+               hovertemplate=f"{_word('class', lang)} %{{x}}<br>{_word('probability', lang)} %{{y:.2%}}<extra></extra>")
     layout = dict(title=_title(title), height=height, margin=dict(l=0, r=0, t=30 if title else 8, b=0),
                   showlegend=False, yaxis=dict(range=[0, 1.12], tickformat=".0%", dtick=0.25),
                   xaxis=dict(type="category"))
     return dict(data=[bar], layout=layout)
 
 
-def digit_spec(image: np.ndarray, title: str = "", height: int = 230) -> dict:
+def digit_spec(image: np.ndarray, title: str = "", height: int = 230, lang: str = "en") -> dict:
     """The 28x28 network input, white ink on black as in MNIST, with pixel values on hover."""
     img = np.asarray(image, dtype=np.float32)
     heat = dict(type="heatmap", z=typed_array(img), colorscale=GRAY_SCALE, zmin=0.0, zmax=1.0, showscale=False,
-                hovertemplate="row %{y}, col %{x}<br>ink %{z:.2f}<extra></extra>")
+                hovertemplate=(f"{_word('row', lang)} %{{y}}, {_word('col', lang)} %{{x}}<br>{_word('ink', lang)} "
+                               "%{z:.2f}<extra></extra>"))
     layout = dict(title=_title(title), height=height, margin=dict(l=0, r=0, t=30 if title else 0, b=0),
                   **_image_axes(*img.shape))
     return dict(data=[heat], layout=layout)
 
 
 def attribution_spec(image: np.ndarray, attribution: np.ndarray, title: str = "", signed: bool = False,
-                     height: int = 230) -> dict:
+                     height: int = 230, lang: str = "en") -> dict:
     """An attribution map over the (grey) input: red = pushed towards the class, blue = against it
     (signed methods), transparent = no influence."""
     attribution = np.asarray(attribution, dtype=np.float32)
@@ -623,7 +603,9 @@ def attribution_spec(image: np.ndarray, attribution: np.ndarray, title: str = ""
     data = [dict(type="heatmap", z=typed_array(img), colorscale=[[0, "#000"], [1, "#bbb"]], zmin=0, zmax=1,
                  showscale=False, hoverinfo="skip"),
             dict(type="heatmap", z=typed_array(a.astype(np.float32)), colorscale=scale, zmin=zmin, zmax=zmax,
-                 showscale=False, hovertemplate="row %{y}, col %{x}<br>attribution %{z:.2f} (relative)<extra></extra>")]
+                 showscale=False, hovertemplate=(f"{_word('row', lang)} %{{y}}, {_word('col', lang)} %{{x}}<br>"
+                                                 f"{_word('attribution', lang)} %{{z:.2f}} ({_word('relative', lang)})"
+                                                 "<extra></extra>"))]
     layout = dict(title=_title(title), height=height, margin=dict(l=0, r=0, t=30 if title else 0, b=0),
                   **_image_axes(*img.shape))
     return dict(data=data, layout=layout)

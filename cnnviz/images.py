@@ -285,8 +285,3 @@ def display_downscale(pixels: np.ndarray, max_side: int = 900) -> tuple[np.ndarr
                       .resize((new_w, new_h), Image.Resampling.BOX), dtype=np.float32) for c in chans]
     small = out[0] if pixels.ndim == 2 else np.stack(out, axis=-1)
     return small, factor
-
-
-def to_uint8(pixels: np.ndarray) -> np.ndarray:
-    """Clip to 0–255 and round, for showing an image array."""
-    return np.clip(np.rint(pixels), 0, 255).astype(np.uint8)

@@ -1,26 +1,36 @@
-"""Feature maps: draw a digit (or pick a test digit) and see what every layer of a network makes of it."""
+"""Feature maps: draw a digit (or pick a test digit) and see what every layer of a network makes of it.
+
+The page reads its choices (:func:`choose_models`, :func:`choose_input`), runs the chosen models on the
+input (:func:`ui.feature_maps.run_model`) and shows the result, section by section."""
 
 from __future__ import annotations
 
-import hashlib
 import random
+from dataclasses import dataclass
 
 import numpy as np
 import streamlit as st
 
 from cnnviz import featuremaps as fm
 from cnnviz import figures
-from cnnviz.checkpoints import CheckpointError, CheckpointInfo
-from ui.common import checkpoint_options, embedded_data, load_model
+from cnnviz.checkpoints import CheckpointInfo
+from ui.canvas import read_canvas, reset_canvas
+from ui.common import checkpoint_options, embedded_data, md_escape
 from ui.feature_maps import (
     PIXELATED_CSS,
+    PageInput,
+    Run,
+    attribution,
+    class_names,
     colorbar_url,
-    layer_group,
-    layer_note,
-    layer_title,
+    option_label,
+    predicted_name,
+    run_model,
+    show_filters,
+    show_inspector,
+    show_layers,
     show_spec,
-    tile_html,
-    tile_url,
+    text_of,
 )
 from ui.i18n import lang, t, tf
 from ui.interact import feature_map_hover, take_pick
@@ -29,406 +39,234 @@ from ui.sidebar import lecture_mode
 CANVAS_SIZE = 280          # 10 canvas pixels per MNIST pixel
 DEFAULT_STROKE = 20        # a 200 px digit drawn 20 px wide is MNIST's ~2.7 px stroke at 28x28
 DEFAULT_METHOD = "integrated_gradients"
-IG_STEPS = 16
 SCALES = ["layer", "global"]
 MODES = ["draw", "digit"]
 CLASSES = ["any"] + [str(i) for i in range(10)]
 PICK_KEY = "fm_tile_pick"  # a click on a channel of the first model's layers, for the inspector
-
-ss = st.session_state
-ss.setdefault("fm_canvas_n", 0)        # bumped by "Clear": a new key gives an empty canvas
-ss.setdefault("fm_digit_idx", None)
-lecture = lecture_mode()               # lecture mode: bigger pictures, no stroke width or attribution choice
+EXPLAIN = {"gradcam": "fm.explain_gradcam", "integrated_gradients": "fm.explain_ig",
+           "saliency": "fm.explain_saliency"}
 
 
-def canvas_key() -> str:
-    return f"fm_canvas_{ss.fm_canvas_n}"
+@dataclass
+class Choices:
+    option_a: str
+    option_b: str | None       # the second model, when comparing
+    scale: str                 # "layer" or "global" colour range
+    method: str                # attribution method
 
 
-# ----------------------------------------------------------------------------- models
+def choose_models(options: dict[str, CheckpointInfo], lecture: bool) -> Choices:
+    """The row of choices: model, comparison, colour scale, attribution method (not in lecture mode)."""
+    names = list(options)
 
-def option_label(option: str) -> str:
-    info = OPTIONS[option]
-    where = "" if option.startswith("shipped:") else t("fm.trained_by_you")
-    if info.meta is None:
-        return t("fm.unreadable", name=info.name, where=where)
-    acc = t("fm.test_acc", acc=info.meta.test_acc) if isinstance(info.meta.test_acc, (int, float)) else ""
-    return t("fm.option", title=t(f"arch.{info.meta.arch}.title"), name=info.name, where=where, acc=acc)
+    def label(option: str) -> str:
+        return option_label(options[option], option.startswith("shipped:"))
 
-
-def get_model(info: CheckpointInfo):
-    """``(model, meta)`` from the cache, or ``None`` after showing why it cannot be loaded."""
-    if info.meta is None:
-        st.error(t("fm.cannot_use", name=info.name, error=info.error))
-        return None
-    try:
-        return load_model(str(info.path), info.path.stat().st_mtime)
-    except (CheckpointError, OSError) as exc:
-        st.error(t("fm.cannot_load", name=info.name, error=exc))
-        return None
-
-
-@st.cache_resource(max_entries=64, show_spinner=False)
-def cached_analysis(path: str, mtime: float, input_key: str, _model, _meta, _canvas, _digit):
-    """Analysis of one input by one model version (read-only; reruns for other widgets reuse it)."""
-    if _digit is not None:
-        return fm.analyze_digit(_model, _meta, _digit)
-    return fm.analyze_canvas(_model, _meta, _canvas)
-
-
-@st.cache_resource(max_entries=64, show_spinner=False)
-def cached_attribution(path: str, mtime: float, input_key: str, method: str, _model, _meta, _analysis):
-    baseline = (0.0 - _meta.mean) / _meta.std   # the normalized value of blank paper
-    # 16 integration steps (the library default is 24): the picture is the same to the eye, at 2/3 of the cost
-    return fm.attribute(_model, _analysis.x, target=_analysis.pred, method=method, baseline=baseline,
-                        n_steps=IG_STEPS)
-
-
-@st.cache_resource(max_entries=32, show_spinner=False)
-def cached_filters(path: str, mtime: float, _model):
-    filt = fm.first_filters(_model)
-    return None if filt is None else (filt, fm.tile_maps(filt.weights))
-
-
-# ----------------------------------------------------------------------------- page: header and choices
-
-st.title(t("fm.title"))
-st.markdown(t("fm.intro"))
-
-OPTIONS = checkpoint_options()
-if not OPTIONS:
-    st.warning(t("fm.no_checkpoints"))
-    st.stop()
-option_list = list(OPTIONS)
-default_idx = next((k for k, o in enumerate(option_list) if o == "shipped:lenet5"), 0)
-
-c1, c2, c3, c4 = st.columns([6, 3.5, 2.5, 0.01] if lecture else [2.8, 2.6, 1.8, 2.8], vertical_alignment="bottom")
-with c1:
-    choice_a = st.selectbox(t("fm.model"), option_list, index=default_idx, key="fm_model_a",
-                            format_func=option_label)
-with c2:
-    compare = st.toggle(t("fm.compare"), key="fm_compare")
-    choice_b = None
-    if compare:
-        other = next((k for k, o in enumerate(option_list) if OPTIONS[o].meta and o != choice_a), 0)
-        choice_b = st.selectbox(t("fm.second_model"), option_list, index=other, key="fm_model_b",
-                                format_func=option_label)
-with c3:
-    scale = st.radio(t("fm.scale"), SCALES, format_func=tf("fm_scale"), key="fm_scale", horizontal=True,
-                     help=t("fm.scale_help"))
-with c4:
+    default = next((k for k, o in enumerate(names) if o == "shipped:lenet5"), 0)
+    widths = [6, 3.5, 2.5, 0.01] if lecture else [2.8, 2.6, 1.8, 2.8]
+    model_col, compare_col, scale_col, method_col = st.columns(widths, vertical_alignment="bottom")
+    option_a = model_col.selectbox(t("fm.model"), names, index=default, key="fm_model_a", format_func=label)
+    option_b = None
+    with compare_col:
+        if st.toggle(t("fm.compare"), key="fm_compare"):
+            other = next((k for k, o in enumerate(names) if options[o].meta and o != option_a), 0)
+            option_b = st.selectbox(t("fm.second_model"), names, index=other, key="fm_model_b", format_func=label)
+    scale = scale_col.radio(t("fm.scale"), SCALES, format_func=tf("fm_scale"), key="fm_scale", horizontal=True,
+                            help=t("fm.scale_help"))
     if lecture:
-        method = ss.get("fm_method", DEFAULT_METHOD)
+        method = st.session_state.get("fm_method", DEFAULT_METHOD)
     else:
-        method = st.selectbox(t("fm.method"), list(fm.ATTRIBUTION_METHODS), format_func=tf("fm_method"),
-                              key="fm_method", help=t("fm.method_help"))
+        method = method_col.selectbox(t("fm.method"), list(fm.ATTRIBUTION_METHODS), format_func=tf("fm_method"),
+                                      key="fm_method", help=t("fm.method_help"))
+    return Choices(option_a, option_b, scale, method)
 
-# ----------------------------------------------------------------------------- input
 
-st.divider()
-if lecture:   # two rows of two: the drawing and the prediction, then the input and the attribution, larger
-    in_col, prob_col = st.columns([1, 1.2], gap="large")
-    pre_col, attr_col = st.columns(2, gap="large")
-else:
-    in_col, pre_col, prob_col, attr_col = st.columns([1.6, 1, 1.3, 1], gap="medium")
+def choose_test_digit() -> PageInput:
+    """A real MNIST test digit, of any class or the chosen one; a new one on request."""
+    ds = embedded_data()
+    cls = st.selectbox(t("fm.class"), CLASSES, key="fm_digit_class",
+                       format_func=lambda c: t("fm.class_any") if c == "any" else c)
+    idx = st.session_state.get("fm_digit_idx")
+    if st.button(t("fm.new_digit"), key="fm_new_digit") or idx is None or (
+            cls != "any" and int(ds.test_y[idx]) != int(cls)):
+        pool = np.arange(len(ds.test_y)) if cls == "any" else np.flatnonzero(ds.test_y.numpy() == int(cls))
+        idx = st.session_state["fm_digit_idx"] = int(random.choice(pool))
+    digit, label = ds.test_x[idx].numpy(), int(ds.test_y[idx])
+    st.image(np.kron(digit, np.ones((8, 8), np.uint8)), width=224)
+    st.caption(t("fm.digit_caption", idx=idx, label=label))
+    return PageInput(f"digit:{idx}", digit=digit, label=label)
 
-canvas_rgba = None
-digit = None
-digit_label = None
-with in_col:
+
+def draw_digit(lecture: bool) -> PageInput:
+    """The canvas, its stroke width (not in lecture mode) and the Clear button."""
+    try:
+        import streamlit_drawable_canvas  # noqa: F401
+    except Exception as exc:  # the component failed to load: the test digits still work
+        st.warning(t("fm.no_canvas", error=md_escape(exc)))
+        return PageInput()
+    stroke = DEFAULT_STROKE if lecture else st.session_state.get("fm_stroke", DEFAULT_STROKE)
+    drawn = read_canvas(CANVAS_SIZE, stroke)
+    if lecture:
+        clear = st.button(t("fm.clear"), key="fm_clear")
+    else:
+        stroke_col, clear_col = st.columns([3, 2], vertical_alignment="bottom")
+        stroke_col.slider(t("fm.stroke"), 4, 40, DEFAULT_STROKE, key="fm_stroke", help=t("fm.stroke_help"))
+        clear = clear_col.button(t("fm.clear"), key="fm_clear", width="stretch")
+    if clear:
+        reset_canvas()
+    return PageInput() if drawn is None else PageInput(drawn[0], canvas=drawn[1])
+
+
+def choose_input() -> PageInput:
     mode = st.segmented_control(t("fm.input"), MODES, default="draw", key="fm_mode", required=True,
                                 format_func=lambda m: t("fm.mode_draw") if m == "draw" else t("fm.mode_digit"))
-    if mode == "digit":
-        ds = embedded_data()
-        cls = st.selectbox(t("fm.class"), CLASSES, key="fm_digit_class",
-                           format_func=lambda c: t("fm.class_any") if c == "any" else c)
-        if st.button(t("fm.new_digit"), key="fm_new_digit") or ss.fm_digit_idx is None or (
-                cls != "any" and int(ds.test_y[ss.fm_digit_idx]) != int(cls)):
-            pool = np.arange(len(ds.test_y)) if cls == "any" else np.flatnonzero(ds.test_y.numpy() == int(cls))
-            ss.fm_digit_idx = int(random.choice(pool))
-        digit = ds.test_x[ss.fm_digit_idx].numpy()
-        digit_label = int(ds.test_y[ss.fm_digit_idx])
-        st.image(np.kron(digit, np.ones((8, 8), np.uint8)), width=224)
-        st.caption(t("fm.digit_caption", idx=ss.fm_digit_idx, label=digit_label))
-    else:
-        try:
-            from streamlit_drawable_canvas import st_canvas
-        except Exception as exc:  # the component failed to load: the test digits still work
-            st_canvas = None
-            st.warning(t("fm.no_canvas", error=exc))
-        if st_canvas is not None:
-            stroke = ss.get("fm_stroke", DEFAULT_STROKE) if not lecture else DEFAULT_STROKE
-            result = st_canvas(stroke_width=stroke, stroke_color="#FFFFFF", background_color="#000000",
-                               width=CANVAS_SIZE, height=CANVAS_SIZE, drawing_mode="freedraw",
-                               return_image_data=True, update_streamlit=True, key=canvas_key())
-            try:
-                canvas_rgba = result.image_data
-            except Exception as exc:  # a malformed image from the browser: treat it as empty
-                st.warning(t("fm.bad_drawing", error=exc))
-                canvas_rgba = None
-            if lecture:
-                clear = st.button(t("fm.clear"), key="fm_clear")
-            else:
-                s1, s2 = st.columns([3, 2], vertical_alignment="bottom")
-                s1.slider(t("fm.stroke"), 4, 40, DEFAULT_STROKE, key="fm_stroke", help=t("fm.stroke_help"))
-                clear = s2.button(t("fm.clear"), key="fm_clear", width="stretch")
-            if clear:
-                ss.fm_canvas_n += 1
-                st.rerun()
-
-if digit is not None:
-    input_key = f"digit:{ss.fm_digit_idx}"
-elif canvas_rgba is not None:
-    input_key = "canvas:" + hashlib.blake2b(np.ascontiguousarray(canvas_rgba).tobytes(), digest_size=16).hexdigest()
-else:
-    input_key = "empty"
+    return choose_test_digit() if mode == "digit" else draw_digit(lecture_mode())
 
 
-def run_model(info: CheckpointInfo):
-    """(model, meta, analysis or None) or None when the model cannot be loaded."""
-    loaded = get_model(info)
-    if loaded is None:
-        return None
-    model, meta = loaded
-    if input_key == "empty":
-        return model, meta, None
-    try:
-        analysis = cached_analysis(str(info.path), info.path.stat().st_mtime, input_key, model, meta, canvas_rgba,
-                                   digit)
-    except Exception as exc:  # never let one model's failure take the page down
-        st.error(t("fm.analysis_failed", name=info.name, kind=type(exc).__name__, error=exc))
-        return model, meta, None
-    return model, meta, analysis
-
-
-info_a = OPTIONS[choice_a]
-info_b = OPTIONS[choice_b] if compare and choice_b else None
-
-with pre_col:
+def show_network_input(run: Run | None, source: PageInput) -> None:
     st.markdown(t("fm.receives"))
-    run_a = run_model(info_a)
-    analysis_a = run_a[2] if run_a else None
-    if input_key == "empty":
+    if source.empty:
         st.info(t("fm.draw_prompt"))
-    elif analysis_a is not None:
-        show_spec(figures.digit_spec(analysis_a.image, height=230), "fm_input28")
+    elif run is not None and run.analysis is not None:
+        show_spec(figures.digit_spec(run.analysis.image, height=230, lang=lang()), "fm_input28")
         st.caption(t("fm.preprocess"))
-    elif run_a is not None:
+    elif run is not None:
         st.info(t("fm.unreadable_input"))
 
-with prob_col:
-    if analysis_a is not None:
-        p = analysis_a.probs
-        st.markdown(t("fm.prediction", label=analysis_a.pred_label, p=p[analysis_a.pred]))
-        show_spec(figures.probability_spec(p, analysis_a.classes, height=240), "fm_probs_a")
-        if digit_label is not None:
-            ok = analysis_a.pred == digit_label
-            st.caption(t("fm.correct") if ok else t("fm.wrong", label=digit_label))
-        else:
-            st.caption(t("fm.softmax_note"))
 
-with attr_col:
-    if analysis_a is not None and run_a is not None:
-        st.markdown(t("fm.decided"))
-        try:
-            attr = cached_attribution(str(info_a.path), info_a.path.stat().st_mtime, input_key, method,
-                                      run_a[0], run_a[1], analysis_a)
-            show_spec(figures.attribution_spec(analysis_a.image, attr.values, height=230,
-                                             signed=attr.method == "integrated_gradients"), "fm_attr_a")
-            explain = {"gradcam": "fm.explain_gradcam", "integrated_gradients": "fm.explain_ig",
-                       "saliency": "fm.explain_saliency"}[attr.method]
-            note = layer_note(attr.note) if attr.note else ""
-            st.caption(t(explain, label=analysis_a.pred_label) + (" " + note if note else ""))
-        except Exception as exc:
-            st.warning(t("fm.no_attribution", kind=type(exc).__name__, error=exc))
+def show_prediction(analysis: fm.Analysis, true_label: int | None) -> None:
+    p = analysis.probs
+    st.markdown(t("fm.prediction", label=md_escape(predicted_name(analysis)), p=p[analysis.pred]))
+    show_spec(figures.probability_spec(p, class_names(analysis.classes), height=240, lang=lang()), "fm_probs_a")
+    if true_label is not None:
+        st.caption(t("fm.correct") if analysis.pred == true_label else t("fm.wrong", label=true_label))
+    else:
+        st.caption(t("fm.softmax_note"))
 
-# ----------------------------------------------------------------------------- compare: second model's result
 
-run_b = None
-if info_b is not None:
+def show_attribution(run: Run, input_key: str, method: str) -> None:
+    st.markdown(t("fm.decided"))
+    analysis = run.analysis
+    try:
+        attr = attribution(run, input_key, method)
+    except Exception as exc:
+        st.warning(t("fm.no_attribution", kind=type(exc).__name__, error=md_escape(text_of(exc))))
+        return
+    show_spec(figures.attribution_spec(analysis.image, attr.values, height=230, lang=lang(),
+                                       signed=attr.method == "integrated_gradients"), "fm_attr_a")
+    note = text_of(attr.note)
+    st.caption(t(EXPLAIN[attr.method], label=md_escape(predicted_name(analysis))) + (" " + note if note else ""))
+
+
+def show_first_model(info: CheckpointInfo, method: str, lecture: bool) -> tuple[Run | None, PageInput]:
+    """The input, what the network receives, its prediction and what decided it -> (the run, the input)."""
+    if lecture:   # two rows of two: the drawing and the prediction, then the input and the attribution
+        input_col, prob_col = st.columns([1, 1.2], gap="large")
+        received_col, attr_col = st.columns(2, gap="large")
+    else:
+        input_col, received_col, prob_col, attr_col = st.columns([1.6, 1, 1.3, 1], gap="medium")
+    with input_col:
+        source = choose_input()
+    with received_col:
+        run = run_model(info, source)
+        show_network_input(run, source)
+    if run is None or run.analysis is None:
+        return run, source
+    with prob_col:
+        show_prediction(run.analysis, source.label)
+    with attr_col:
+        show_attribution(run, source.key, method)
+    return run, source
+
+
+def show_comparison(runs: list[tuple[str, Run | None]], source: PageInput) -> None:
+    """Both models' predictions side by side."""
     st.divider()
     st.subheader(t("fm.side_by_side"))
-    left, right = st.columns(2, gap="large")
-    for col, option, run, suffix in ((left, choice_a, run_a, "a"), (right, choice_b, None, "b")):
-        with col:
-            st.markdown(f"**{option_label(option)}**")
-            if suffix == "b":
-                run = run_b = run_model(OPTIONS[option])
-            analysis = run[2] if run else None
-            if analysis is None:
-                if run is not None and input_key == "empty":
+    for column, (label, run), suffix in zip(st.columns(2, gap="large"), runs, "ab"):
+        with column:
+            st.markdown(f"**{md_escape(label)}**")
+            if run is None or run.analysis is None:
+                if run is not None and source.empty:
                     st.caption(t("fm.draw_to_compare"))
                 continue
-            st.markdown(t("fm.prediction_short", label=analysis.pred_label, p=analysis.probs[analysis.pred]))
-            show_spec(figures.probability_spec(analysis.probs, analysis.classes, height=200), f"fm_cmp_probs_{suffix}")
-
-# ----------------------------------------------------------------------------- learned filters
-
-
-def show_filters(info: CheckpointInfo, run, key: str) -> None:
-    if run is None:
-        return
-    cached = cached_filters(str(info.path), info.path.stat().st_mtime, run[0])
-    if cached is None:
-        st.caption(t("fm.no_filters"))
-        return
-    filt, (tile, index_map, _) = cached
-    shown = "" if filt.total == len(filt.weights) else t("fm.filters_shown", n=len(filt.weights), total=filt.total)
-    k = filt.weights.shape[1]
-    show_spec(figures.feature_tile_spec(tile, index_map, f"{filt.name}: {layer_title(filt.title)}{shown}",
-                                      width_hint=300 if k <= 7 else 420, value_name="weight", unit_name="filter"),
-          key)
+            analysis = run.analysis
+            st.markdown(t("fm.prediction_short", label=md_escape(predicted_name(analysis)),
+                          p=analysis.probs[analysis.pred]))
+            show_spec(figures.probability_spec(analysis.probs, class_names(analysis.classes), height=200,
+                                               lang=lang()), f"fm_cmp_probs_{suffix}")
 
 
-st.divider()
-st.subheader(t("fm.filters_header"))
-st.caption(t("fm.filters_caption"))
-fcols = st.columns(2 if info_b is not None else [1, 1])
-with fcols[0]:
-    if info_b is not None:
-        st.markdown(f"**{info_a.name}**")
-    show_filters(info_a, run_a, "fm_filters_a")
-if info_b is not None:
-    with fcols[1]:
-        st.markdown(f"**{info_b.name}**")
-        show_filters(info_b, run_b, "fm_filters_b")
-
-# ----------------------------------------------------------------------------- every layer
-
-
-@st.cache_resource(max_entries=64, show_spinner=False)
-def layer_texts(path: str, mtime: float, language: str, _analysis) -> list[tuple[str, str, str]]:
-    """Each layer's label, group and note in the reader's language (the same for every input of a model)."""
-    return [(t("fm.layer_label", n=v.index + 1, title=layer_title(v.title), shape=v.shape_text),
-             layer_group(v.group) if v.group else "", layer_note(v.note) if v.note else "")
-            for v in _analysis.layers]
-
-
-def texts_of(info: CheckpointInfo, analysis: fm.Analysis) -> list[tuple[str, str, str]]:
-    return layer_texts(str(info.path), info.path.stat().st_mtime, lang(), analysis)
-
-
-@st.cache_resource(max_entries=64, show_spinner=False)
-def cached_layer_html(path: str, mtime: float, input_key: str, scale: str, language: str, _analysis,
-                      _texts) -> dict[int, str]:
-    """Each spatial layer's tiled maps as a PNG with one hover box per channel and its caption, as HTML
-    (~1,500 boxes for DenseNet): built once per input, colour scale and language, not on every rerun."""
-    out = {}
-    for v in _analysis.layers:
-        if v.is_vector:
+def show_learned_filters(run_a: Run | None, run_b: Run | None, comparing: bool) -> None:
+    st.divider()
+    st.subheader(t("fm.filters_header"))
+    st.caption(t("fm.filters_caption"))
+    for column, run, suffix in zip(st.columns(2), (run_a, run_b), "ab"):
+        if run is None:
             continue
-        c, h, w = v.values.shape
-        zmax = v.absmax if scale == "layer" else _analysis.maps_absmax
-        rng = t("fm.range", value=zmax)
-        cap = t("fm.tile_caption", c=c, cols=v.cols, scale=rng) if c > 1 else t("fm.tile_caption_one", scale=rng)
-        out[v.index] = tile_html(tile_url(v.tile, zmax), fm.channel_boxes(c, h, w, v.cols),
-                                 fm.channel_stats(v.values), _texts[v.index][0], cap, language,
-                                 layer=v.index, size=(h, w), zmax=zmax)
-    return out
+        with column:
+            if comparing:
+                st.markdown(f"**{md_escape(run.info.name)}**")
+            show_filters(run, f"fm_filters_{suffix}")
 
 
-def show_layers(info: CheckpointInfo, analysis: fm.Analysis, ncols: int, key: str) -> None:
-    layers = analysis.layers
-    texts = texts_of(info, analysis)
-    tiles = cached_layer_html(str(info.path), info.path.stat().st_mtime, input_key, scale, lang(), analysis, texts)
-    segments: list[list[fm.LayerView]] = []
-    for v in layers:
-        if segments and segments[-1][0].group == v.group:
-            segments[-1].append(v)
-        else:
-            segments.append([v])
-    for seg in segments:
-        if seg[0].group:
-            st.markdown(f"**{texts[seg[0].index][1]}**")
-        for start in range(0, len(seg), ncols):
-            cols = st.columns(ncols)
-            for col, v in zip(cols, seg[start:start + ncols]):
-                with col:
-                    label, _, note = texts[v.index]
-                    st.markdown(f"**{label}**" + (f"  \n{note}" if note else ""))
-                    if v.is_vector:
-                        zmax = v.absmax if scale == "layer" else analysis.vectors_absmax
-                        is_logits = v.shape == (len(analysis.classes),) and v is layers[-1]
-                        show_spec(figures.activation_bars_spec(v.values, zmax=zmax,
-                                                               labels=analysis.classes if is_logits else None),
-                                  f"{key}_{v.index}")
-                    else:
-                        st.html(tiles[v.index])
-
-
-def show_inspector(info: CheckpointInfo, analysis: fm.Analysis, option: str) -> None:
-    """One channel of one layer as an interactive heatmap: hover gives row, column and value."""
-    spatial = [v for v in analysis.layers if not v.is_vector]
-    if not spatial:
-        return
-    st.subheader(t("fm.inspect_header"))
-    i1, i2 = st.columns([3, 2], vertical_alignment="bottom")
-    by_index = {v.index: v for v in spatial}
-    texts = texts_of(info, analysis)
-    pick = take_pick(PICK_KEY)                  # a click on a channel in the layers above
-    try:
-        layer, ch = (int(pick["layer"]), int(pick.get("channel", 0))) if pick is not None else (None, 0)
-    except (KeyError, TypeError, ValueError, OverflowError):
-        layer, ch = None, 0                     # not a pick: the inspector stays where it was
-    if layer in by_index:                       # (a stale pick, e.g. from another model, is ignored)
-        picked = by_index[layer]
-        st.session_state[f"fm_inspect_layer_{option}"] = picked.index
-        if picked.shape[0] > 1:
-            st.session_state[f"fm_inspect_ch_{option}_{picked.index}"] = min(max(ch, 0), picked.shape[0] - 1)
-    layer_idx = i1.selectbox(t("fm.inspect_layer"), list(by_index), key=f"fm_inspect_layer_{option}",
-                             format_func=lambda i: texts[i][0] if 0 <= i < len(texts) else str(i))
-    v = by_index.get(layer_idx, spatial[0])
-    c = v.shape[0]
-    channel = 0
-    if c > 1:
-        channel = i2.slider(t("fm.inspect_channel"), 0, c - 1, 0, key=f"fm_inspect_ch_{option}_{v.index}",
-                            help=t("fm.inspect_channel_help"))
-    values = v.values[channel]
-    zmax = v.absmax if scale == "layer" else analysis.maps_absmax
-    h, w = values.shape
-    f1, f2 = st.columns([2, 1.2] if not lecture else [3, 1], gap="medium")
-    with f1:
-        show_spec(figures.channel_spec(values, channel, zmax=zmax, height=min(420, 120 + 10 * max(h, w)),
-                                     title=t("fm.inspect_title", c=channel, n=v.index + 1, h=h, w=w)),
-              f"fm_inspect_fig_{option}")
-    with f2:
-        st.caption(t("fm.inspect_caption"))
-        st.caption(t("fm.inspect_stats", lo=float(values.min()), hi=float(values.max()), mean=float(values.mean()),
-                     zeros=float((values == 0).mean())))
-        if texts[v.index][2]:
-            st.caption(texts[v.index][2])
-
-
-st.divider()
-st.subheader(t("fm.layers_header"))
-if analysis_a is None:
-    st.info(t("fm.layers_empty"))
-else:
+def show_every_layer(run_a: Run, run_b: Run | None, comparing: bool, choices: Choices, source: PageInput,
+                     lecture: bool) -> None:
+    analysis = run_a.analysis
     st.html(PIXELATED_CSS)
     st.caption(t("fm.layers_caption"))
-    b1, b2 = st.columns([1, 3], vertical_alignment="center")
-    b1.image(colorbar_url(), width="stretch")
-    if scale == "global":
-        b2.caption(t("fm.colorbar") + " · " + t("fm.global_scale", value=analysis_a.maps_absmax,
-                                                 of=t("fm.global_of", name=info_a.name) if info_b else ""))
-    else:
-        b2.caption(t("fm.colorbar"))
-    if info_b is None:
+    bar_col, legend_col = st.columns([1, 3], vertical_alignment="center")
+    bar_col.image(colorbar_url(), width="stretch")
+    legend = t("fm.colorbar")
+    if choices.scale == "global":
+        of = t("fm.global_of", name=md_escape(run_a.info.name)) if comparing else ""
+        legend += " · " + t("fm.global_scale", value=analysis.maps_absmax, of=of)
+    legend_col.caption(legend)
+    if not comparing:
         with st.container(key="fm_layers_a"):
-            show_layers(info_a, analysis_a, 3 if lecture else 4, "fm_layer_a")
-    else:
-        analysis_b = run_b[2] if run_b else None
-        left, right = st.columns(2, gap="large")
-        with left, st.container(key="fm_layers_a"):
-            st.markdown(t("fm.n_layers", name=info_a.name, n=len(analysis_a.layers)))
-            show_layers(info_a, analysis_a, 2, "fm_layer_a")
-        with right:
-            if analysis_b is not None:
-                st.markdown(t("fm.n_layers", name=info_b.name, n=len(analysis_b.layers)))
-                show_layers(info_b, analysis_b, 2, "fm_layer_b")
-            else:
-                st.info(t("fm.no_maps", name=info_b.name))
+            show_layers(run_a, source.key, choices.scale, 3 if lecture else 4, "fm_layer_a")
+        return
+    left, right = st.columns(2, gap="large")
+    with left, st.container(key="fm_layers_a"):
+        st.markdown(t("fm.n_layers", name=md_escape(run_a.info.name), n=len(analysis.layers)))
+        show_layers(run_a, source.key, choices.scale, 2, "fm_layer_a")
+    with right:
+        if run_b is not None and run_b.analysis is not None:
+            st.markdown(t("fm.n_layers", name=md_escape(run_b.info.name), n=len(run_b.analysis.layers)))
+            show_layers(run_b, source.key, choices.scale, 2, "fm_layer_b")
+        else:
+            st.info(t("fm.no_maps", name=md_escape(run_b.info.name if run_b else choices.option_b)))
+
+
+def main() -> None:
+    st.title(t("fm.title"))
+    st.markdown(t("fm.intro"))
+    options = checkpoint_options()
+    if not options:
+        st.warning(t("fm.no_checkpoints"))
+        return
+    lecture = lecture_mode()   # lecture mode: bigger pictures, no stroke width or attribution choice
+    choices = choose_models(options, lecture)
+    st.divider()
+    run_a, source = show_first_model(options[choices.option_a], choices.method, lecture)
+    comparing = choices.option_b is not None
+    run_b = None
+    if comparing:
+        run_b = run_model(options[choices.option_b], source)
+        show_comparison([(option_label(options[o], o.startswith("shipped:")), r)
+                         for o, r in ((choices.option_a, run_a), (choices.option_b, run_b))], source)
+    if run_a is not None:
+        show_learned_filters(run_a, run_b, comparing)
+    st.divider()
+    st.subheader(t("fm.layers_header"))
+    if run_a is None or run_a.analysis is None:
+        st.info(t("fm.layers_empty"))
+        return
+    show_every_layer(run_a, run_b, comparing, choices, source, lecture)
     st.divider()
     with st.container(key="fm_inspector"):
-        show_inspector(info_a, analysis_a, choice_a)
+        show_inspector(run_a, choices.option_a, choices.scale, take_pick(PICK_KEY), lecture)
     feature_map_hover(PICK_KEY)
+
+
+main()

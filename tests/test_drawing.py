@@ -148,40 +148,81 @@ def test_real_mnist_digit_round_trip():
     assert np.median(diffs) < 0.06
 
 
-# ----------------------------------------------------------------------------- small-array helpers
+# ----------------------------------------------------------------------------- the canvas's picture (untrusted)
 
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-from PIL import Image  # noqa: E402
-from scipy import ndimage  # noqa: E402
+def png_of(rgba: np.ndarray) -> bytes:
+    import io
 
+    from PIL import Image
 
-def _pillow_resize(img: np.ndarray, height: int, width: int) -> np.ndarray:
-    """The reference: Pillow's resize of a mode "F" image (BOX when both sides shrink, else BILINEAR)."""
-    method = Image.Resampling.BOX if height < img.shape[0] and width < img.shape[1] else Image.Resampling.BILINEAR
-    return np.asarray(Image.fromarray(img, mode="F").resize((width, height), method), dtype=np.float32)
+    buf = io.BytesIO()
+    Image.fromarray(rgba).save(buf, format="PNG")
+    return buf.getvalue()
 
 
-@settings(max_examples=150, deadline=None)
-@given(st.integers(1, 160), st.integers(1, 160), st.integers(1, 90), st.integers(1, 90), st.integers(0, 2**32 - 1))
-def test_resize_is_pillows(h, w, out_h, out_w, seed):
-    rng = np.random.default_rng(seed)
-    img = (rng.random((h, w)) * (rng.random((h, w)) > 0.5)).astype(np.float32)
-    got = drawing._resize(img, out_h, out_w)
-    assert got.dtype == np.float32 and got.shape == (out_h, out_w)
-    np.testing.assert_allclose(got, _pillow_resize(img, out_h, out_w), rtol=0, atol=1e-6)
-    assert drawing._resize(img, h, w) is not img and np.array_equal(drawing._resize(img, h, w), img)
+def huge_blank_png(side: int) -> bytes:
+    """A valid ``side`` x ``side`` RGBA PNG, all transparent, written row by row (it never exists decoded
+    here): 13000 x 13000 is ~0.7 MB of file for 676 MB of pixels."""
+    import struct
+    import zlib
+
+    def chunk(tag: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + tag + body + struct.pack(">I", zlib.crc32(tag + body) & 0xFFFFFFFF)
+
+    z = zlib.compressobj(9)
+    row = bytes(1 + side * 4)
+    idat = b"".join(z.compress(row) for _ in range(side)) + z.flush()
+    return (drawing.PNG_SIGNATURE + chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 8, 6, 0, 0, 0))
+            + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
 
 
-@settings(max_examples=150, deadline=None)
-@given(st.integers(1, 40), st.integers(1, 40), st.integers(0, 4), st.integers(0, 2**32 - 1))
-def test_small_array_helpers_match_numpy_and_scipy(h, w, n, seed):
-    rng = np.random.default_rng(seed)
-    d = rng.random((h, w)) * rng.integers(1, 6)
-    d[rng.random((h, w)) < 0.3] = 0.0
-    np.testing.assert_array_equal(drawing._max3x3(d), ndimage.maximum_filter(d, size=3))
-    mask = d > 0.5
-    np.testing.assert_array_equal(drawing._pad(mask, n), np.pad(mask, n))
-    np.testing.assert_array_equal(drawing._pad(d, n), np.pad(d, n))
-    v = d.ravel()[: rng.integers(1, h * w + 1)]
-    assert drawing._median(v) == np.median(v)
+def rss_bytes() -> int:
+    """This process's resident memory, from /proc/self/statm (pages)."""
+    import os
+
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+@pytest.mark.skipif(not __import__("os").path.exists("/proc/self/statm"), reason="needs Linux /proc")
+def test_a_huge_canvas_picture_is_refused_before_decoding():
+    """One 13000 x 13000 PNG (what a hostile browser can send as the canvas's value) is refused from its
+    header: the process's memory does not grow by more than a few MB (decoding it would take ~676 MB)."""
+    png = huge_blank_png(13000)
+    assert len(png) < 1_000_000 and drawing.png_size(png) == (13000, 13000)
+    before = rss_bytes()
+    for _ in range(3):
+        with pytest.raises(drawing.CanvasError) as err:
+            drawing.canvas_pixels(png, 280, 280)
+        assert err.value.key == "fm.canvas.too_big" and err.value.args_dict["w"] == 13000
+    assert rss_bytes() - before < 8 * 2**20
+    assert "13000×13000" in str(err.value) and "1120×1120" in str(err.value)
+    assert "13000×13000" in err.value.message.render("zh")
+
+
+def test_canvas_pictures_that_are_read_and_refused():
+    rgba = drawing.draw_strokes(SEVEN, 20)
+    ref = prep(rgba)
+    assert close(ref, prep(drawing.canvas_pixels(png_of(rgba), 280, 280)), 0.005)
+    # a HiDPI screen sends the canvas at twice its size: read, and the same digit
+    big = drawing.draw_strokes([[(2 * x, 2 * y) for x, y in line] for line in SEVEN], 40, size=(560, 560))
+    assert close(ref, prep(drawing.canvas_pixels(png_of(big), 280, 280)), 0.02)
+    # black on transparent (the component's default): flattened on white, the same digit
+    clear = drawing.draw_strokes(SEVEN, 20, style="black-on-transparent")
+    assert close(ref, prep(drawing.canvas_pixels(png_of(clear), 280, 280)), 0.005)
+    import io
+
+    from PIL import Image
+
+    jpeg = io.BytesIO()
+    Image.fromarray(rgba[..., :3]).save(jpeg, format="JPEG")
+    gif = io.BytesIO()
+    Image.fromarray(rgba[..., 0]).save(gif, format="GIF")
+    good = png_of(rgba)
+    for bad, key in [(jpeg.getvalue(), "fm.canvas.not_png"), (gif.getvalue(), "fm.canvas.not_png"),
+                     (b"", "fm.canvas.not_png"),
+                     (good[:len(good) // 2], "fm.canvas.damaged"), (good[:40] + bytes(200), "fm.canvas.damaged"),
+                     (png_of(np.zeros((281 * 4 + 1, 10, 4), np.uint8)), "fm.canvas.too_big")]:
+        with pytest.raises(drawing.CanvasError) as err:
+            drawing.canvas_pixels(bad, 280, 281)
+        assert err.value.key == key, key

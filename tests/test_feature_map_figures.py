@@ -12,8 +12,8 @@ import torch
 from PIL import Image
 from plotly.colors import get_colorscale, sample_colorscale
 
+from cnnviz import colors, figures, models
 from cnnviz import featuremaps as fm
-from cnnviz import figures, models
 from cnnviz.i18n import TEXTS
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -55,7 +55,7 @@ def test_feature_tile_image_colours_every_channel_and_greys_the_gaps():
     rgb = figures.feature_tile_image(tile, 3.0)
     assert rgb.shape == (*tile.shape, 3) and rgb.dtype == np.uint8
     gaps = index[..., 0] < 0
-    assert (rgb[gaps] == np.array(figures._hex_rgb(figures.TILE_GAP_COLOR))).all()
+    assert (rgb[gaps] == np.array(colors.hex_rgb(figures.TILE_GAP_COLOR))).all()
     ch, yy, xx = index[~gaps].T
     assert np.array_equal(rgb[~gaps], figures.feature_colors(maps[ch, yy, xx], 3.0))
     # without zmax: the tile's own largest magnitude is the end of the scale
@@ -144,7 +144,7 @@ def test_spec_colours_are_stops_that_plotly_js_reads():
         for scale in scales(spec):
             assert isinstance(scale, list) and scale[0][0] == 0 and scale[-1][0] == 1, scale
     want = [rgb_of(c) for _, c in get_colorscale("RdBu_r")]
-    assert [figures._hex_rgb(c) for _, c in figures.FEATURE_SCALE] == want
+    assert [colors.hex_rgb(c) for _, c in figures.FEATURE_SCALE] == want
 
 
 def test_channel_spec_is_a_valid_figure_with_its_channel_on_hover():
@@ -171,7 +171,9 @@ def language():
     ui_i18n._LAST[0] = old
 
 
-def all_layer_texts() -> list[tuple[str, str, str]]:
+def all_layer_texts() -> list:
+    """Every layer's title, group and note (Msg or None) of every architecture, the first filters' titles
+    and two descriptions with a stride."""
     out = []
     for arch in models.names():
         model = models.build(arch).eval()
@@ -179,63 +181,78 @@ def all_layer_texts() -> list[tuple[str, str, str]]:
         out += [(v.title, v.group, v.note) for v in a.layers]
         filt = fm.first_filters(model)
         if filt is not None:
-            out.append((filt.title, "", ""))
-    out.append(("conv 3×3, 8→8, pad 1, stride 2", "", ""))
-    out.append(("average pool 3×3, stride 1", "", ""))
+            out.append((filt.title, None, None))
+    out.append((fm.describe(torch.nn.Conv2d(8, 8, 3, stride=2, padding=1)), None, None))
+    out.append((fm.describe(torch.nn.AvgPool2d(3, stride=1)), None, None))
     return out
 
 
-def test_layer_texts_in_english_are_the_library_words(language):
-    from ui.feature_maps import layer_group, layer_note, layer_title
-
-    language("en")
-    for title, group, note in all_layer_texts():
-        assert layer_title(title) == title
-        assert layer_group(group) == group
-        assert layer_note(note) == note
+def test_layer_texts_in_english():
+    english = {m.english() for triple in all_layer_texts() for m in triple if m is not None}
+    assert {"conv 5×5, 1→6, pad 2", "max pool 2×2", "fully connected 120→84", "conv 3×3, 8→8, pad 1, stride 2",
+            "average pool 3×3, stride 1", "Inception block 1 › 5×5 branch", "Dense block 2 › layer 3",
+            "its input plus 12 new maps = 28 channels", "conv 1×1, 52→26",
+            "the four branches side by side: 16 + 24 + 24 + 24 = 88 channels",
+            "fully connected 784→256 (each unit's weights as a 28×28 template)"} <= english
 
 
 ALLOWED_LATIN = {"ReLU", "Inception", "F", "x", "softmax", "logits", "Grad", "CAM"}
 
 
-def test_layer_texts_in_chinese(language):
-    from ui.feature_maps import layer_group, layer_note, layer_title
-
-    language("zh")
+def test_layer_texts_in_chinese():
     seen = set()
-    for title, group, note in all_layer_texts():
-        for english, chinese in ((title, layer_title(title)), (group, layer_group(group)), (note, layer_note(note))):
-            if not english:
-                assert chinese == ""
+    for triple in all_layer_texts():
+        for m in triple:
+            if m is None:
                 continue
-            assert CJK.search(chinese), (english, chinese)
+            chinese = m.render("zh")
+            assert CJK.search(chinese), (m.english(), chinese)
             leftover = set(re.findall(r"[A-Za-z]+", chinese)) - ALLOWED_LATIN
-            assert not leftover, (english, chinese)
+            assert not leftover, (m.english(), chinese)
             seen.add(chinese)
     assert "卷积 5×5，1→6，填充 2" in seen and "最大池化 2×2" in seen and "全连接层 120→84" in seen
-    assert "Inception 模块 1 › 5×5 分支" in seen and "稠密块 2 › 第 3 层" in seen
-    assert "它的输入加上 12 张新特征图 = 28 个通道" in seen
+    assert "Inception 模块 1 中的 5×5 分支" in seen and "稠密块 2 中的 第 3 层" in seen
+    assert "它的输入加上 12 张新特征图 = 28 个通道" in seen and "卷积 3×3，8→8，填充 1，步幅 2" in seen
 
 
-def test_attribution_notes_translate(language):
-    from ui.feature_maps import layer_note
-
+def test_attribution_notes_translate():
     lenet = models.build("lenet5").eval()
     note = fm.attribute(lenet, torch.zeros(1, 1, 28, 28), 3, "gradcam").note
-    language("en")
-    assert layer_note(note) == note
-    language("zh")
-    assert layer_note(note) == "在层 s4（最大池化 2×2，5×5 特征图）上计算 Grad-CAM，再放大到 28×28。"
+    assert note.english() == "Grad-CAM on layer s4 (max pool 2×2, 5×5 maps), scaled up to 28×28."
+    assert note.render("zh") == "在层 s4（最大池化 2×2，5×5 特征图）上计算 Grad-CAM，再放大到 28×28。"
     mlp_note = fm.attribute(models.build("mlp").eval(), torch.zeros(1, 1, 28, 28), 3, "gradcam").note
-    assert layer_note(mlp_note) == TEXTS["zh"]["fm.note.no_gradcam"]
+    assert mlp_note.render("zh") == TEXTS["zh"]["fm.note.no_gradcam"]
 
 
-def test_hover_words_translate_outside_placeholders(language):
-    from ui.feature_maps import hover_text
+def test_hover_labels_in_the_readers_language():
+    tile = figures.feature_tile_spec(np.zeros((3, 3), np.float32), np.zeros((3, 3, 3), np.int16), lang="zh")
+    assert tile["data"][0]["hovertemplate"] == ("通道 %{customdata[0]}<br>行 %{customdata[1]}, 列 %{customdata[2]}<br>"
+                                                "数值 %{z:.3f}<extra></extra>")
+    zh = [figures.channel_spec(np.ones((4, 4), np.float32), 2, lang="zh"),
+          figures.activation_bars_spec(np.ones(10, np.float32), labels=list("0123456789"), lang="zh"),
+          figures.probability_spec(np.full(10, 0.1), list("0123456789"), lang="zh"),
+          figures.digit_spec(np.zeros((28, 28), np.float32), lang="zh"),
+          figures.attribution_spec(np.zeros((28, 28)), np.ones((28, 28)), lang="zh")]
+    for spec in zh:
+        hover = [tr["hovertemplate"] for tr in spec["data"] if "hovertemplate" in tr]
+        words = re.sub(r"%\{[^}]*\}|<[^>]*>", " ", " ".join(hover))
+        assert hover and CJK.search(words) and not re.findall(r"[A-Za-z]{2,}", words), hover
 
-    tmpl = "channel %{customdata[0]}<br>row %{customdata[1]}, col %{customdata[2]}<br>value %{z:.3f}<extra></extra>"
-    language("en")
-    assert hover_text(tmpl) == tmpl
-    language("zh")
-    assert hover_text(tmpl) == ("通道 %{customdata[0]}<br>行 %{customdata[1]}, 列 %{customdata[2]}<br>"
-                                "数值 %{z:.3f}<extra></extra>")
+
+def test_prevalidated_figures_pass_through_plotly_unchanged():
+    """ui.compat_plotly: plotly (as st.plotly_chart calls it) takes the figure as validated and sends the
+    spec itself.  If this fails after an upgrade, use go.Figure(spec) in ui.compat_plotly.prevalidated_figure."""
+    import plotly
+    import plotly.tools
+    import streamlit
+
+    from ui import compat_plotly
+
+    spec = figures.probability_spec(np.full(10, 0.1), list("0123456789"))
+    fig = compat_plotly.prevalidated_figure(spec)
+    passed = plotly.tools.return_figure_from_figure_or_data(fig, validate_figure=True)
+    assert passed is spec, "plotly no longer passes a prevalidated figure through: see ui/compat_plotly.py"
+    versions = {"plotly": plotly.__version__, "streamlit": streamlit.__version__}
+    assert all(versions[k].startswith(v) for k, v in compat_plotly.TESTED_WITH.items()), (
+        f"plotly/Streamlit changed ({versions}, checked with {compat_plotly.TESTED_WITH}): rerun this test, "
+        "then update ui.compat_plotly.TESTED_WITH")

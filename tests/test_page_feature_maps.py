@@ -166,7 +166,7 @@ def decode(typed: dict) -> np.ndarray:
 @pytest.mark.parametrize("scale", ["layer", "global"])
 def test_every_spatial_layer_is_one_image_with_the_right_colours(app, scale):
     from cnnviz import figures
-    from ui.feature_maps import MIN_SIDE, upscale
+    from ui.feature_maps import MIN_SIDE
 
     rgba = drawn(app)
     app.session_state["fm_scale"] = scale
@@ -183,8 +183,9 @@ def test_every_spatial_layer_is_one_image_with_the_right_colours(app, scale):
     for img, v in zip(images, spatial):
         zmax = v.absmax if scale == "layer" else ref.maps_absmax
         want = figures.feature_tile_image(v.tile, zmax)
-        factor = -(-MIN_SIDE // max(want.shape[:2]))
-        assert np.array_equal(png_of(img.url), upscale(want, factor)), v.name
+        f = max(1, MIN_SIDE // max(want.shape[:2]))          # small tiles are enlarged on the server too
+        enlarged = Image.fromarray(want).resize((want.shape[1] * f, want.shape[0] * f), Image.Resampling.NEAREST)
+        assert np.array_equal(png_of(img.url), np.asarray(enlarged)), v.name
         assert f"{v.shape[0]} channels" in img.caption or v.shape[0] == 1
         assert f"colour range ±{zmax:.3g}" in img.caption
         assert img.alt.startswith(f"{v.index + 1}. {v.title}")
@@ -298,3 +299,57 @@ def test_drawn_digit_in_chinese_with_lecture_mode(app):
     hovers = " ".join(json.loads(c.proto.spec)["data"][0].get("hovertemplate", "") for c in app.get("plotly_chart"))
     assert "概率" in hovers and "通道" in hovers
     assert not re.search(r"\b(channel|value|probability)\b", hovers)
+
+
+# ----------------------------------------------------------------------------- hostile canvas values
+
+def rss_bytes() -> int:
+    import os
+
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def test_a_huge_png_from_the_canvas_is_refused_without_decoding(app):
+    """What a hostile browser can send as the canvas's value: a data URL of a 13000 x 13000 PNG (under
+    1 MB).  The page refuses it with a message, and memory does not grow by more than a few MB (the
+    component's own image_data would decode it: ~676 MB)."""
+    from test_drawing import huge_blank_png
+
+    png = huge_blank_png(13000)
+    app.run()
+    url = "data:image/png;base64," + base64.b64encode(png).decode()
+    app.session_state["fm_canvas_0"] = {"drawing": {"raw": {"objects": [{"type": "path"}]}, "data": url},
+                                        "backgroundFit": None}
+    before = rss_bytes()
+    app.run()
+    assert rss_bytes() - before < 16 * 2**20
+    assert not app.exception
+    assert any("13000×13000" in w.value for w in app.warning)
+    assert prediction(app) is None
+    # a JPEG (a format the canvas never sends) is refused too, in the reader's language
+    buf = io.BytesIO()
+    Image.fromarray(np.zeros((280, 280, 3), np.uint8)).save(buf, format="JPEG")
+    app.session_state["cnnviz_lang"] = "zh"
+    app.session_state["fm_canvas_0"] = {"drawing": {"raw": {"objects": []}, "data": "data:image/jpeg;base64,"
+                                                    + base64.b64encode(buf.getvalue()).decode()}, "backgroundFit": None}
+    app.run()
+    assert not app.exception and any("PNG" in w.value and "画布" in w.value for w in app.warning)
+
+
+@pytest.mark.parametrize("value", [
+    {"drawing": [1, 2, 3], "backgroundFit": None},                               # drawing not a dict
+    {"drawing": {"raw": {}, "data": None}, "backgroundFit": {"naturalWidth": 3}},  # a bad backgroundFit
+    {"drawing": {"raw": {}, "data": 12345}, "backgroundFit": None},              # data not a data URL
+    {"drawing": {"raw": {}, "data": "data:image/png,not-base64"}, "backgroundFit": None},
+], ids=["drawing-list", "background-fit", "data-number", "data-not-base64"])
+def test_a_malformed_canvas_value_resets_the_canvas(app, value):
+    app.run()
+    app.session_state["fm_canvas_0"] = value
+    app.run()
+    assert not app.exception
+    assert app.session_state["fm_canvas_n"] == 1                      # a new, empty canvas
+    assert any("reset" in w.value for w in app.warning)
+    assert [b for b in app.button if b.key == "fm_clear"]              # the Clear button is drawn
+    app.run()
+    assert not app.exception and not [w for w in app.warning if "reset" in w.value]   # said once
