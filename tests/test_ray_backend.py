@@ -20,11 +20,31 @@ except ImportError as exc:  # the reason is shown by pytest -ra
 else:
     _why = ""
 
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(ray is None, reason=_why)]
+pytestmark = pytest.mark.skipif(ray is None, reason=_why)
 
 from cnnviz.training import EndEvent, EpochEvent, StepEvent, TrainConfig  # noqa: E402
 
 N_TRAIN, N_TEST = 512, 256
+
+
+def test_without_an_address_nothing_starts(monkeypatch):
+    import subprocess
+    import sys
+
+    from cnnviz.ray_backend import ADDRESS_ENV, RayBackend, RayUnavailable, ray_address
+
+    monkeypatch.setenv(ADDRESS_ENV, "  ")
+    assert ray_address() is None
+    if not ray.is_initialized():
+        with pytest.raises(RayUnavailable, match=ADDRESS_ENV):
+            RayBackend()
+        assert not ray.is_initialized()
+    monkeypatch.setenv(ADDRESS_ENV, "head.example:6379")
+    assert ray_address() == "head.example:6379"
+    # importing the backend does not import Ray (a laptop without Ray runs the app as before)
+    code = "import sys, cnnviz.ray_backend; print('ray' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +72,7 @@ def wait_for(backend, job_id, cond, timeout=120.0):
     raise TimeoutError(f"{job_id}: {backend.state(job_id)}, events so far: {events[:5]}")
 
 
+@pytest.mark.slow
 def test_run_stop_and_cancel_on_a_local_ray_instance(backend, tmp_path):
     from cnnviz.checkpoints import from_bytes
     from cnnviz.data import load_dataset
