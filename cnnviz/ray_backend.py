@@ -17,8 +17,9 @@ checkpoint), with these differences only:
 * the checkpoint travels back as bytes (:func:`cnnviz.checkpoints.to_bytes`'s format, read from the
   file ``_run_job`` saved on the cluster node); :meth:`RayBackend.poll` writes them to
   ``out_dir/<job_id>.safetensors`` when ``start`` got an ``out_dir``, so the ``("result", payload)``
-  event carries ``checkpoint`` = that path exactly as a local worker's does (and
-  ``checkpoint_bytes`` = the bytes in every case);
+  event is exactly a local worker's (``checkpoint`` = that path, or ``None`` with
+  ``checkpoint_error`` when no step ran); without an ``out_dir`` the event carries
+  ``checkpoint_bytes`` instead of a path; :meth:`RayBackend.result` has both;
 * Stop sets a ``threading.Event`` in the actor (the actor runs its methods in several threads), which
   ``train`` checks between steps: the run ends as ``stopped`` and keeps its weights; a run that has not
   started yet (waiting for resources) is cancelled at once: :meth:`poll` then returns
@@ -295,13 +296,16 @@ class RayBackend:
             out.append(("error", f"the Ray worker failed: {type(exc).__name__}: {exc}"))
         if result is not None:
             result = dict(result)
+            event = dict(result)
             blob = result.get("checkpoint_bytes")
-            if blob and run.out_dir:
-                path = Path(run.out_dir) / f"{job_id}.safetensors"
-                path.write_bytes(blob)
-                result["checkpoint"] = str(path)
+            if run.out_dir:  # exactly what a local worker sends: the checkpoint as a file in the job's folder
+                del event["checkpoint_bytes"]
+                if blob:
+                    path = Path(run.out_dir) / f"{job_id}.safetensors"
+                    path.write_bytes(blob)
+                    result["checkpoint"] = event["checkpoint"] = str(path)
             run.result = result
-            out.append(("result", result))
+            out.append(("result", event))
         run.finished = True
         with contextlib.suppress(Exception):  # free its CPUs for the next run now
             self._ray.kill(run.actor)

@@ -103,8 +103,10 @@ def test_run_stop_and_cancel_on_a_local_ray_instance(backend, tmp_path):
     assert end.status == "done" and end.epochs_completed == 1
 
     result = events[-1][1]
-    assert result is backend.result("a")
-    blob = result["checkpoint_bytes"]
+    from cnnviz.jobs import JobResult
+
+    JobResult(**result)                     # the event is exactly a local worker's "result" payload
+    blob = backend.result("a")["checkpoint_bytes"]
     assert Path(result["checkpoint"]).read_bytes() == blob            # written to out_dir, as a local worker
     model, meta = from_bytes(blob)
     assert meta.arch == "lenet5" and meta.epochs == 1
