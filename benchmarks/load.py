@@ -677,7 +677,7 @@ async def run_load(url: str, pid: int | list[int] | None, sessions: int, duratio
             last_answer_after_burst_end_s=round(max(answered) - window[1], 3) if answered else None,
             last_answer_after_burst_start_s=round(max(answered) - window[0], 3) if answered else None)
     if sampler and rss_base is not None and rss_loaded is not None:
-        n = max(1, stats.sessions_connected)
+        n = max(1, stats.sessions_connected + trainings)   # training sessions hold their runs' charts too
         report["memory"] = dict(
             servers=len(sampler.pids), rss_after_warm_up_mib=round(rss_base / 2**20),
             rss_with_sessions_mib=round(rss_loaded / 2**20),
