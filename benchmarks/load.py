@@ -288,11 +288,13 @@ class Session:
 # ----------------------------------------------------------------------------- server resources
 
 class GroupSampler:
-    """RSS and CPU of a process group from ``/proc``, sampled every ``interval`` seconds."""
+    """RSS and CPU of the server process(es) and their process groups from ``/proc``, sampled every
+    ``interval`` seconds.  With replicas, "server" is the sum over the replica processes."""
 
-    def __init__(self, pid: int, interval: float = 1.0) -> None:
-        self.pid = pid
-        self.pgid = os.getpgid(pid)
+    def __init__(self, pid: int | list[int], interval: float = 1.0) -> None:
+        self.pids = [pid] if isinstance(pid, int) else list(pid)
+        self.pid = self.pids[0]
+        self.pgids = {os.getpgid(p) for p in self.pids}
         self.interval = interval
         self.page = os.sysconf("SC_PAGE_SIZE")
         self.tick = os.sysconf("SC_CLK_TCK")
@@ -310,26 +312,26 @@ class GroupSampler:
                 with open(f"/proc/{entry}/stat", "rb") as f:
                     stat = f.read().decode(errors="replace")
                 fields = stat[stat.rindex(")") + 2:].split()
-                if int(fields[2]) != self.pgid:           # field 5: pgrp
+                if int(fields[2]) not in self.pgids:      # field 5: pgrp
                     continue
                 pid = int(entry)
                 ticks[pid] = int(fields[11]) + int(fields[12])
                 rss = int(fields[21]) * self.page          # rss pages
-                if pid != self.pid:
+                if pid not in self.pids:
                     with open(f"/proc/{entry}/cmdline", "rb") as f:
                         if b"spawn_main" in f.read():
                             workers += 1
             except (OSError, ValueError, IndexError):
                 continue
             rss_group += rss
-            if pid == self.pid:
-                rss_server = rss
+            if pid in self.pids:
+                rss_server += rss
         return dict(t=time.monotonic(), rss_group=rss_group, rss_server=rss_server, ticks=ticks, procs=workers)
 
     def _cpu(self, a: dict, b: dict) -> tuple[float, float]:
         """CPU seconds of the server and of the group between two samples (workers that started in
         between count from 0; those that exited lose their last interval)."""
-        server = (b["ticks"].get(self.pid, 0) - a["ticks"].get(self.pid, 0)) / self.tick
+        server = sum(b["ticks"].get(p, 0) - a["ticks"].get(p, 0) for p in self.pids) / self.tick
         group = sum(t - a["ticks"].get(pid, 0) for pid, t in b["ticks"].items()) / self.tick
         return server, group
 
@@ -337,6 +339,10 @@ class GroupSampler:
         while True:
             self.samples.append(self._read())
             await asyncio.sleep(self.interval)
+
+    def rss_now(self) -> int:
+        """The servers' RSS in bytes, now."""
+        return self._read()["rss_server"]
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._loop())
@@ -417,51 +423,113 @@ class Stats:
     timeline: list[tuple[float, float]] = field(default_factory=list)  # (t, latency) of every round trip
 
 
+async def open_drawing_session(k: int, url: str, stats: Stats, timeout: float) -> tuple[Session, str] | None:
+    """Connect, load the feature-map page and find its canvas; ``None`` (and an error noted) on failure."""
+    s = Session(url, FEATURE_PAGE, timeout=timeout)
+    await s.connect()
+    first = await s.run()
+    stats.loads.append(first.seconds)
+    if not first.ok:
+        stats.errors += [f"session {k} load: {e}" for e in first.errors] or [f"session {k} load: {first.status}"]
+        await s.close()
+        return None
+    canvas = s.widget_id("bidi_component", lambda b: CANVAS_COMPONENT in b.component_name)
+    if canvas is None:
+        stats.errors.append(f"session {k}: no canvas in the feature-map page ({sorted(first.elements)})")
+        await s.close()
+        return None
+    stats.sessions_connected += 1
+    return s, canvas
+
+
+async def draw_once(s: Session, canvas: str, drawings: Drawings) -> tuple[RunResult, int, int | None, list[str]]:
+    """Send one new drawing: ``(run, label, prediction, errors)``."""
+    value, label = drawings.make()
+    r = await s.run([(canvas, "json_value", value)])
+    pred = r.prediction()
+    errs = list(r.errors)
+    if r.ok and pred is None:
+        errs.append("no prediction in the result")
+    return r, label, pred, errs
+
+
+def note_round_trip(stats: Stats, k: int, r: RunResult, label: int, pred: int | None, errs: list[str]) -> None:
+    stats.rounds += 1
+    if errs:
+        stats.errors += [f"session {k}: {e}" for e in errs]
+    else:
+        stats.latencies.append(r.seconds)
+        stats.bytes.append(r.bytes)
+        stats.correct += int(pred == label)
+
+
 async def drawing_session(k: int, url: str, drawings: Drawings, stats: Stats, start_at: float, window: tuple,
                           think: float, timeout: float, stop: asyncio.Event) -> None:
     await asyncio.sleep(max(0.0, start_at - time.monotonic()))
-    s = Session(url, FEATURE_PAGE, timeout=timeout)
+    s = None
     try:
-        await s.connect()
-        first = await s.run()
-        stats.loads.append(first.seconds)
-        if not first.ok:
-            stats.errors += [f"session {k} load: {e}" for e in first.errors] or [f"session {k} load: {first.status}"]
+        opened = await open_drawing_session(k, url, stats, timeout)
+        if opened is None:
             return
-        canvas = s.widget_id("bidi_component", lambda b: CANVAS_COMPONENT in b.component_name)
-        if canvas is None:
-            stats.errors.append(f"session {k}: no canvas in the feature-map page ({sorted(first.elements)})")
-            return
-        stats.sessions_connected += 1
+        s, canvas = opened
         rng = random.Random(k)
         while not stop.is_set():
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(stop.wait(), think * rng.uniform(0.5, 1.5))
             if stop.is_set():
                 break
-            value, label = drawings.make()
             t_send = time.monotonic()
-            r = await s.run([(canvas, "json_value", value)])
-            inside = window[0] <= t_send and time.monotonic() <= window[1]
-            pred = r.prediction()
-            errs = list(r.errors)
-            if r.ok and pred is None:
-                errs.append("no prediction in the result")
-            if inside:
-                stats.rounds += 1
+            r, label, pred, errs = await draw_once(s, canvas, drawings)
+            if window[0] <= t_send and time.monotonic() <= window[1]:
                 stats.timeline.append((t_send - window[0], r.seconds))
-                if errs:
-                    stats.errors += [f"session {k}: {e}" for e in errs]
-                else:
-                    stats.latencies.append(r.seconds)
-                    stats.bytes.append(r.bytes)
-                    stats.correct += int(pred == label)
+                note_round_trip(stats, k, r, label, pred, errs)
             if r.status in ("DISCONNECTED",):
                 break
     except Exception as exc:
         stats.errors.append(f"session {k}: {type(exc).__name__}: {exc}")
     finally:
-        await s.close()
+        if s is not None:
+            await s.close()
+
+
+async def burst_session(k: int, url: str, drawings: Drawings, stats: Stats, start_at: float, burst: tuple,
+                        timeout: float, answered: list, stop: asyncio.Event) -> None:
+    """"Everyone draw now": connect during the ramp, draw once at a random moment of the burst
+    ``(start, end)``, note when the answer arrived, then stay connected (memory is read) until ``stop``."""
+    await asyncio.sleep(max(0.0, start_at - time.monotonic()))
+    s = None
+    try:
+        opened = await open_drawing_session(k, url, stats, timeout)
+        if opened is None:
+            return
+        s, canvas = opened
+        await asyncio.sleep(max(0.0, random.Random(k).uniform(*burst) - time.monotonic()))
+        t_send = time.monotonic()
+        r, label, pred, errs = await draw_once(s, canvas, drawings)
+        stats.timeline.append((t_send - burst[0], r.seconds))
+        note_round_trip(stats, k, r, label, pred, errs)
+        answered.append(time.monotonic())
+        await stop.wait()
+    except Exception as exc:
+        stats.errors.append(f"session {k}: {type(exc).__name__}: {exc}")
+    finally:
+        if s is not None:
+            await s.close()
+
+
+async def warm_up(urls: list[str], drawings: Drawings, timeout: float) -> list[str]:
+    """One session per server loads the page and draws once (torch, the model and the page's caches
+    are loaded before the sessions are counted), then leaves; returns errors."""
+    stats = Stats()
+    for i, url in enumerate(urls):
+        opened = await open_drawing_session(-1 - i, url, stats, timeout)
+        if opened is not None:
+            s, canvas = opened
+            r, label, pred, errs = await draw_once(s, canvas, drawings)
+            stats.errors += errs
+            await s.close()
+    await asyncio.sleep(1.0)
+    return stats.errors
 
 
 @dataclass
@@ -540,26 +608,43 @@ async def training_session(k: int, url: str, log: TrainingLog, t0: float, go: as
         await s.close()
 
 
-async def run_load(url: str, pid: int | None, sessions: int, duration: float, think: float, ramp: float,
-                   timeout: float, trainings: int = 0, warmup: float = 5.0, seed: int = 0) -> dict:
+async def run_load(url: str, pid: int | list[int] | None, sessions: int, duration: float, think: float,
+                   ramp: float, timeout: float, trainings: int = 0, warmup: float = 5.0, seed: int = 0,
+                   burst: float = 0.0, warm_urls: list[str] | None = None) -> dict:
+    """The load; ``burst > 0``: every session draws once within ``burst`` seconds instead of drawing
+    again and again for ``duration`` seconds.  ``warm_urls``: the servers to warm up first (default
+    ``url``); the servers' RSS after that is the baseline of the memory per session."""
     drawings = Drawings(seed)
     stats = Stats()
     tlog = TrainingLog()
     stop = asyncio.Event()
     go = asyncio.Event()
     sampler = GroupSampler(pid) if pid else None
+    warm_errors = await warm_up(warm_urls or [url], drawings, timeout)
+    rss_base = sampler.rss_now() if sampler else None
     if sampler:
         sampler.start()
     client_cpu0 = time.process_time()
     t0 = time.monotonic()
-    window = (t0 + ramp + warmup, t0 + ramp + warmup + duration)
-    tasks = [asyncio.create_task(drawing_session(k, url, drawings, stats, t0 + ramp * k / max(1, sessions),
-                                                 window, think, timeout, stop)) for k in range(sessions)]
+    window = (t0 + ramp + warmup, t0 + ramp + warmup + (burst or duration))
+    answered: list[float] = []
+    if burst:
+        tasks = [asyncio.create_task(burst_session(k, url, drawings, stats, t0 + ramp * k / max(1, sessions),
+                                                   window, timeout, answered, stop)) for k in range(sessions)]
+    else:
+        tasks = [asyncio.create_task(drawing_session(k, url, drawings, stats, t0 + ramp * k / max(1, sessions),
+                                                     window, think, timeout, stop)) for k in range(sessions)]
     tasks += [asyncio.create_task(training_session(k, url, tlog, window[0], go, stop, timeout))
               for k in range(trainings)]
     await asyncio.sleep(max(0.0, window[0] - time.monotonic()))
     go.set()            # every training session presses Start now
     await asyncio.sleep(max(0.0, window[1] - time.monotonic()))
+    if burst:           # wait for the last answer (or the time-out of the last drawing)
+        deadline = window[1] + timeout + 5
+        while stats.rounds < stats.sessions_connected and time.monotonic() < deadline \
+                and not all(t.done() for t in tasks):
+            await asyncio.sleep(0.05)
+    rss_loaded = sampler.rss_now() if sampler else None   # every session still connected
     stop.set()
     done, pending = await asyncio.wait(tasks, timeout=timeout + 10)
     for t in pending:
@@ -569,12 +654,14 @@ async def run_load(url: str, pid: int | None, sessions: int, duration: float, th
     if sampler:
         await sampler.stop()
     lat = stats.latencies
+    errors = warm_errors + stats.errors + tlog.errors
+    span = (max(answered) - window[0]) if burst and answered else duration
     report = dict(
         url=url, sessions=sessions, connected=stats.sessions_connected, trainings=trainings,
-        think_time_s=think, window_s=duration, ramp_s=ramp,
-        round_trips=stats.rounds, ok=len(lat), errors=len(stats.errors) + len(tlog.errors),
-        error_samples=(stats.errors + tlog.errors)[:10],
-        throughput_per_s=round(len(lat) / duration, 2),
+        think_time_s=None if burst else think, window_s=None if burst else duration, ramp_s=ramp, burst_s=burst,
+        round_trips=stats.rounds, ok=len(lat), errors=len(errors),
+        error_samples=errors[:10],
+        throughput_per_s=round(len(lat) / span, 2) if span > 0 else None,
         p50_s=round(pct(lat, 50), 3) if lat else None, p95_s=round(pct(lat, 95), 3) if lat else None,
         p99_s=round(pct(lat, 99), 3) if lat else None, max_s=round(max(lat), 3) if lat else None,
         mean_s=round(statistics.fmean(lat), 3) if lat else None,
@@ -584,6 +671,17 @@ async def run_load(url: str, pid: int | None, sessions: int, duration: float, th
         kib_per_round_trip=round(statistics.fmean(stats.bytes) / 1024, 1) if stats.bytes else None,
         client_cpu_pct=round(100 * client_cpu / wall, 1),
     )
+    if burst:
+        report["burst"] = dict(
+            answered=len(answered),
+            last_answer_after_burst_end_s=round(max(answered) - window[1], 3) if answered else None,
+            last_answer_after_burst_start_s=round(max(answered) - window[0], 3) if answered else None)
+    if sampler and rss_base is not None and rss_loaded is not None:
+        n = max(1, stats.sessions_connected + trainings)   # training sessions hold their runs' charts too
+        report["memory"] = dict(
+            servers=len(sampler.pids), rss_after_warm_up_mib=round(rss_base / 2**20),
+            rss_with_sessions_mib=round(rss_loaded / 2**20),
+            rss_per_session_kib=round((rss_loaded - rss_base) / n / 1024, 1))
     if sampler:
         report["server"] = sampler.summary(window[0])
     if trainings:
@@ -609,14 +707,24 @@ def max_running(events) -> int:
 
 
 def print_report(r: dict) -> None:
-    print(f"\n== {r['sessions']} drawing sessions ({r['connected']} connected), {r['trainings']} trainings, "
-          f"{r['window_s']:.0f} s window, think {r['think_time_s']} s ==")
+    mode = (f"burst: each draws once within {r['burst_s']:g} s" if r.get("burst_s")
+            else f"{r['window_s']:.0f} s window, think {r['think_time_s']} s")
+    print(f"\n== {r['sessions']} drawing sessions ({r['connected']} connected), {r['trainings']} trainings, {mode} ==")
     print(f"round trips {r['round_trips']}  ok {r['ok']}  errors {r['errors']}  "
           f"({r['throughput_per_s']}/s, {r['kib_per_round_trip']} KiB each, correct {r['correct_predictions']})")
     print(f"latency  p50 {r['p50_s']} s  p95 {r['p95_s']} s  p99 {r['p99_s']} s  max {r['max_s']} s; "
           f"first page load p50 {r['page_load_p50_s']} s p95 {r['page_load_p95_s']} s")
+    if "burst" in r:
+        b = r["burst"]
+        print(f"burst    {b['answered']} answered; the last answer came {b['last_answer_after_burst_end_s']} s after "
+              f"the burst ended ({b['last_answer_after_burst_start_s']} s after it began)")
     for e in r["error_samples"]:
         print("  error:", e)
+    if "memory" in r:
+        m = r["memory"]
+        print(f"memory   {m['servers']} server process(es): RSS {m['rss_after_warm_up_mib']} MiB after warm-up -> "
+              f"{m['rss_with_sessions_mib']} MiB with the sessions connected: "
+              f"{m['rss_per_session_kib']} KiB per session")
     if "server" in r and r["server"]:
         s = r["server"]
         print(f"server   CPU mean {s['server_cpu_mean_pct']}% max {s['server_cpu_max_pct']}% (100% = one core); "
@@ -644,27 +752,46 @@ def main(argv=None) -> dict:
     ap.add_argument("--warmup", type=float, default=5.0, help="seconds after the ramp before measuring")
     ap.add_argument("--timeout", type=float, default=60.0, help="a round trip slower than this is an error")
     ap.add_argument("--trainings", type=int, default=0, help="training sessions that press Start together")
+    ap.add_argument("--burst", type=float, default=0.0, metavar="T",
+                    help='"everyone draw now": each session draws once within T seconds (instead of --duration)')
+    ap.add_argument("--replicas", type=int, default=0, metavar="N",
+                    help="start N replicas behind nginx (scripts/replicas.py) and drive them through nginx")
     ap.add_argument("--env", action="append", default=[], help="NAME=VALUE for a server started here")
     ap.add_argument("--json", help="write the report here")
     args = ap.parse_args(argv)
-    if args.duration > 600 or args.sessions > 500:
-        ap.error("keep load runs bounded: --duration <= 600, --sessions <= 500")
+    if args.duration > 600 or args.sessions > 500 or args.burst > 600 or args.replicas > 64:
+        ap.error("keep load runs bounded: --duration/--burst <= 600, --sessions <= 500, --replicas <= 64")
+    if args.url and args.replicas:
+        ap.error("--url and --replicas exclude each other")
     ramp = args.ramp if args.ramp is not None else min(30.0, 0.2 * args.sessions)
 
+    warm_urls = None
     with contextlib.ExitStack() as stack:
+        sys.path.insert(0, str(ROOT / "tests"))
+        from browser_support import free_port, start_server
+
+        env = dict(e.split("=", 1) for e in args.env)
         if args.url:
             url = args.url.rstrip("/")
             pid = args.server_pid or pid_listening_on(int(url.rsplit(":", 1)[1].split("/")[0]))
-        else:
-            sys.path.insert(0, str(ROOT / "tests"))
-            from browser_support import start_server
+        elif args.replicas:
+            sys.path.insert(0, str(ROOT / "scripts"))
+            from replicas import serve_replicas
 
-            env = dict(e.split("=", 1) for e in args.env)
+            layout = stack.enter_context(serve_replicas(
+                args.replicas, port=free_port(), host="127.0.0.1", ports=[free_port() for _ in range(args.replicas)],
+                env=env, install=False))
+            url, pid = layout.url, layout.replica_pids()
+            warm_urls = [r.url for r in layout.replicas]
+            print(f"{args.replicas} replicas behind nginx at {url} (pids {pid}), env {env}")
+        else:
             server = stack.enter_context(start_server(env=env))
             url, pid = server.url, server.pid
             print(f"server {url} (pid {pid}), env {env}")
         report = asyncio.run(run_load(url, pid, args.sessions, args.duration, args.think_time, ramp,
-                                      args.timeout, args.trainings, args.warmup))
+                                      args.timeout, args.trainings, args.warmup, burst=args.burst,
+                                      warm_urls=warm_urls))
+        report["replicas"] = args.replicas or 1
     print_report(report)
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=1))

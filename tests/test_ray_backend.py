@@ -1,0 +1,140 @@
+"""cnnviz.ray_backend on a local Ray instance (127.0.0.1, 1 CPU): a 1-epoch LeNet-5 run comes back with
+its events, test predictions and a checkpoint that loads; the cluster's one CPU is the limit (a second
+run waits, a third is cancelled while it waits); a run stopped mid-training ends as stopped.
+
+Skipped when Ray is not installed (``pip install -r requirements-ray.txt``; CI installs it)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+try:
+    import ray
+except ImportError as exc:  # the reason is shown by pytest -ra
+    ray = None
+    _why = f"Ray is not installed (pip install -r requirements-ray.txt): {exc}"
+else:
+    _why = ""
+
+pytestmark = pytest.mark.skipif(ray is None, reason=_why)
+
+from cnnviz.training import EndEvent, EpochEvent, StepEvent, TrainConfig  # noqa: E402
+
+N_TRAIN, N_TEST = 512, 256
+
+
+def test_without_an_address_nothing_starts(monkeypatch):
+    import subprocess
+    import sys
+
+    from cnnviz.ray_backend import ADDRESS_ENV, RayBackend, RayUnavailable, ray_address
+
+    monkeypatch.setenv(ADDRESS_ENV, "  ")
+    assert ray_address() is None
+    if not ray.is_initialized():
+        with pytest.raises(RayUnavailable, match=ADDRESS_ENV):
+            RayBackend()
+        assert not ray.is_initialized()
+    monkeypatch.setenv(ADDRESS_ENV, "head.example:6379")
+    assert ray_address() == "head.example:6379"
+    # importing the backend does not import Ray (a laptop without Ray runs the app as before)
+    code = "import sys, cnnviz.ray_backend; print('ray' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
+
+
+@pytest.fixture(scope="module")
+def backend():
+    from cnnviz.ray_backend import RayBackend
+
+    if ray.is_initialized():
+        ray.shutdown()
+    b = RayBackend(address="local", init_kwargs=dict(num_cpus=1, include_dashboard=False,
+                                                     _node_ip_address="127.0.0.1", object_store_memory=100 * 2**20))
+    try:
+        yield b
+    finally:
+        b.close()
+        assert not ray.is_initialized()
+
+
+def wait_for(backend, job_id, cond, timeout=120.0):
+    events, deadline = [], time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        events += backend.poll(job_id)
+        if cond(events):
+            return events
+        time.sleep(0.1)
+    raise TimeoutError(f"{job_id}: {backend.state(job_id)}, events so far: {events[:5]}")
+
+
+@pytest.mark.slow
+def test_run_stop_and_cancel_on_a_local_ray_instance(backend, tmp_path):
+    from cnnviz.checkpoints import from_bytes
+    from cnnviz.data import load_dataset
+    from cnnviz.jobs import shuffled
+    from cnnviz.training import predict
+
+    assert backend.capacity() == 1
+    quick = TrainConfig(arch="lenet5", epochs=1, batch_size=16, log_every=1, train_limit=N_TRAIN, test_limit=N_TEST)
+    long = TrainConfig(arch="lenet5", epochs=20, batch_size=16, log_every=1, train_limit=4000, test_limit=N_TEST)
+    backend.start("a", quick.to_dict(), out_dir=str(tmp_path))
+    backend.start("b", long.to_dict(), out_dir=str(tmp_path))
+    with pytest.raises(ValueError):
+        backend.start("a", quick.to_dict())
+
+    # --- a: the whole run, while b waits for the cluster's only CPU
+    events = wait_for(backend, "a", lambda ev: any(isinstance(e, StepEvent) for e in ev))
+    assert backend.poll("b") == [] and backend.state("b") == "waiting"
+    events += backend.wait("a", timeout=120)
+    assert backend.done("a") and backend.state("a") == "finished"
+    kinds = [e[0] if isinstance(e, tuple) else type(e).__name__ for e in events]
+    assert kinds[0] == "started" and kinds[-1] == "result" and "error" not in kinds, kinds
+    started = events[0][1]
+    assert started["n_train"] == N_TRAIN and started["n_test"] == N_TEST and started["dataset"]
+    steps = [e for e in events if isinstance(e, StepEvent)]
+    assert [s.step for s in steps] == sorted(s.step for s in steps) and steps[-1].total_steps == N_TRAIN // 16
+    assert len([e for e in events if isinstance(e, EpochEvent)]) == 1
+    end = next(e for e in events if isinstance(e, EndEvent))
+    assert end.status == "done" and end.epochs_completed == 1
+
+    result = events[-1][1]
+    from cnnviz.jobs import JobResult
+
+    JobResult(**result)                     # the event is exactly a local worker's "result" payload
+    blob = backend.result("a")["checkpoint_bytes"]
+    assert Path(result["checkpoint"]).read_bytes() == blob            # written to out_dir, as a local worker
+    model, meta = from_bytes(blob)
+    assert meta.arch == "lenet5" and meta.epochs == 1
+    # the test predictions that came back are the checkpoint's own predictions on the same test images
+    data = shuffled(load_dataset("embedded"))
+    test = data.subset(None, N_TEST)
+    _, pred = predict(model, test.test_x, data.mean, data.std)
+    assert np.array_equal(result["labels"], test.test_y.numpy())
+    assert np.array_equal(result["preds"], pred.numpy())
+    assert (result["preds"] == result["labels"]).mean() > 0.3          # 32 steps: well above chance (0.1)
+    assert meta.test_acc == end.test_acc
+
+    # --- b runs now; c waits behind it and is cancelled while waiting
+    backend.start("c", quick.to_dict())
+    events_b = wait_for(backend, "b", lambda ev: sum(isinstance(e, StepEvent) for e in ev) >= 3)
+    assert backend.state("c") == "waiting"
+    backend.stop("c")
+    assert backend.poll("c") == [("cancelled", "stopped before it started")] and backend.done("c")
+    assert backend.result("c") is None
+
+    # --- stop b mid-run: it ends as stopped, with its weights
+    backend.stop("b")
+    events_b += backend.wait("b", timeout=120)
+    end_b = next(e for e in events_b if isinstance(e, EndEvent))
+    assert end_b.status == "stopped" and 0 < end_b.step < 20 * 4000 // 16
+    res_b = backend.result("b")
+    model_b, meta_b = from_bytes(res_b["checkpoint_bytes"])
+    assert meta_b.arch == "lenet5" and meta_b.epochs == 0
+    backend.forget("a")
+    with pytest.raises(KeyError):
+        backend.poll("a")
