@@ -102,11 +102,14 @@ EN: dict[str, str] = {
     "home.fc_softmax": "**Flatten, fully connected, softmax.** The last maps are flattened into one vector; fully "
                        "connected layers combine all of it into 10 scores (*logits*), and softmax turns them into "
                        "probabilities that sum to 1. Training lowers the *cross-entropy* loss, −log p(true class).",
-    "home.optimizers": "**Optimizers.** Training repeats: predict a batch, measure the loss, compute its gradient "
-                       "by backpropagation and step the weights downhill. **SGD** steps by the learning rate × "
-                       "the gradient (with *momentum* it keeps part of the previous step); **Adam** keeps running "
-                       "averages of the gradient and of its square and scales each weight's step by them; "
-                       "**RMSprop** divides each step by a running root mean square of recent gradients.",
+    "home.optimizers": "**Optimizers.** Training repeats: predict a batch, measure the loss, compute its gradient *g* "
+                       "by backpropagation and step the weights *w* downhill with the learning rate η. **SGD with "
+                       "momentum** (μ = 0.9 here): v ← μ·v + g, then w ← w − η·v, so each step keeps part of the "
+                       "previous one. **Adam** (β₁ = 0.9, β₂ = 0.999, ε = 10⁻⁸): running averages m ← β₁·m + (1 − "
+                       "β₁)·g and v ← β₂·v + (1 − β₂)·g², bias-corrected to m̂ and v̂, then w ← w − η·m̂ / (√v̂ + ε): "
+                       "the averaged gradient divided by the root of the averaged squared gradient. **RMSprop** (α = "
+                       "0.99, ε = 10⁻⁸): s ← α·s + (1 − α)·g², then w ← w − η·g / (√s + ε): each step's gradient "
+                       "divided by a running root mean square of recent gradients.",
     "home.formula_header": "The output-size formula",
     "home.formula_text": "*W* is the input width, *F* the kernel (filter) size, *P* the padding and *S* the stride "
                          "(rounded down when it does not divide). Here it is for every layer of **LeNet-5**, "
@@ -476,15 +479,17 @@ EN: dict[str, str] = {
                    "rise. Training runs in its own process on the server: you can change settings, open other "
                    "pages (draw digits on the feature-map page meanwhile) or reload the tab, and come back to it "
                    "here.",
-    "train.loss_explainer": "The loss is the **cross-entropy**: −log of the probability that softmax gives the true "
-                            "class (0 when the network is sure and right). The optimizer moves the weights against "
-                            "its gradient: **SGD** by learning rate × gradient (momentum keeps part of the last "
-                            "step), **Adam** with per-weight steps from running averages of the gradient and its "
-                            "square, **RMSprop** dividing by a running root mean square of recent gradients.",
+    "train.loss_explainer": "The loss is the **cross-entropy**: −log of the probability that softmax gives the true class "
+                            "(0 when the network is sure and right). The optimizer moves the weights *w* against the "
+                            "gradient *g* with the learning rate η: **SGD** w ← w − η·v with momentum v ← 0.9·v + g; "
+                            "**Adam** w ← w − η·m̂ / (√v̂ + ε) with bias-corrected running averages m̂ of g (β₁ = 0.9) and "
+                            "v̂ of g² (β₂ = 0.999); **RMSprop** divides each step's gradient by a running root mean square "
+                            "of recent gradients, w ← w − η·g / (√s + ε) with s ← 0.99·s + 0.01·g².",
     "train.arch_header": "1 · Architecture",
     "train.arch": "Architecture",
-    "train.recommended": "From seed {seed}. Recommended settings: {optimizer}, learning rate {lr:g}, batch size "
-                         "{batch}, {epochs} epochs (the defaults below).",
+    "train.recommended": "Architecture from source tutorial {seed}. Recommended settings, chosen because they train it "
+                         "well here (they may differ from the tutorial's own): {optimizer}, learning rate {lr:g}, batch "
+                         "size {batch}, {epochs} epochs (the defaults below).",
     "train.parameters": "Parameters",
     "train.layer_caption": "Layer table from torchinfo for one 1×28×28 input (output shapes leave out the batch).",
     "train.col_layer": "layer",
@@ -693,10 +698,11 @@ ZH: dict[str, str] = {
     "home.fc_softmax": "**展平、全连接层、Softmax。** 最后的特征图被展平成一个向量；全连接层把它的全部元素组合成 "
                        "10 个分数（*logits*），softmax 再把它们转换成总和为 1 的概率。训练的目标是降低"
                        "*交叉熵损失*，即 −log p(真实类别)。",
-    "home.optimizers": "**优化器。** 训练不断重复：对一批样本做预测，计算损失，通过反向传播求出梯度，"
-                       "再让权重沿下降方向走一步。**SGD**（随机梯度下降）每步走 学习率 × 梯度"
-                       "（带*动量*时会保留上一步的一部分）；**Adam** 维护梯度及其平方的滑动平均，"
-                       "并据此为每个权重单独调整步长；**RMSprop** 用最近梯度的滑动均方根去除每一步。",
+    "home.optimizers": "**优化器。** 训练不断重复：对一批样本做预测，计算损失，通过反向传播求出梯度 *g*，再以学习率 η 让权重 *w* 沿下降方向更新一步。**带动量的 SGD**（这里 μ = "
+                       "0.9）：v ← μ·v + g，再 w ← w − η·v，每一步都保留上一步的一部分。**Adam**（β₁ = 0.9，β₂ = 0.999，ε = 10⁻⁸）：维护滑动平均 m ← "
+                       "β₁·m + (1 − β₁)·g 和 v ← β₂·v + (1 − β₂)·g²，经偏差校正得到 m̂ 和 v̂，再更新 w ← w − η·m̂ / (√v̂ + "
+                       "ε)，即用平均梯度除以平均平方梯度的平方根。**RMSprop**（α = 0.99，ε = 10⁻⁸）：s ← α·s + (1 − α)·g²，再 w ← w − η·g / (√s "
+                       "+ ε)，即把每一步的梯度除以最近梯度的滑动均方根。",
     "home.formula_header": "输出尺寸公式",
     "home.formula_text": "*W* 是输入宽度，*F* 是卷积核（滤波器）大小，*P* 是填充，*S* 是步幅（不能整除时向下取整）。"
                          "下表是 **LeNet-5** 每一层的计算结果：把一个真实的 1×28×28 输入送入模型得到，"
@@ -1038,14 +1044,13 @@ ZH: dict[str, str] = {
     "train.title": "🏋️ 训练网络",
     "train.intro": "在真实的手写数字上训练任意一种经典网络结构，看着损失下降、准确率上升。训练在服务器上的独立进程中"
                    "运行：你可以修改设置、打开其他页面（比如同时在特征图页面上写数字）或刷新标签页，之后再回到这里。",
-    "train.loss_explainer": "损失函数是**交叉熵损失**：softmax 给真实类别的概率取 −log（网络确信且正确时为 0）。"
-                            "优化器让权重沿梯度的反方向移动：**SGD**（随机梯度下降）每步移动 学习率 × 梯度"
-                            "（动量会保留上一步的一部分）；**Adam** 根据梯度及其平方的滑动平均为每个权重设定步长；"
-                            "**RMSprop** 用最近梯度的滑动均方根去除步长。",
+    "train.loss_explainer": "损失函数是**交叉熵损失**：对 softmax 给出的真实类别概率取负对数（网络确信且正确时为 0）。优化器以学习率 η 让权重 *w* 沿梯度 *g* 的反方向移动：**SGD** w "
+                            "← w − η·v，动量 v ← 0.9·v + g；**Adam** w ← w − η·m̂ / (√v̂ + ε)，m̂ 和 v̂ 分别是 g（β₁ = 0.9）和 g²（β₂ = "
+                            "0.999）经偏差校正的滑动平均；**RMSprop** 把每一步的梯度除以最近梯度的滑动均方根：w ← w − η·g / (√s + ε)，s ← 0.99·s + 0.01·g²。",
     "train.arch_header": "1 · 网络结构",
     "train.arch": "网络结构",
-    "train.recommended": "出自原始资料 {seed}。推荐设置：{optimizer}，学习率 {lr:g}，批大小 {batch}，{epochs} 轮"
-                         "（即下方的默认值）。",
+    "train.recommended": "网络结构出自原始资料 {seed}。推荐设置（在这里训练效果好，可能与原始资料中的设置不同）：{optimizer}，学习率 {lr:g}，批大小 {batch}，{epochs} "
+                         "轮（即下方的默认值）。",
     "train.parameters": "参数量",
     "train.layer_caption": "由 torchinfo 对一个 1×28×28 输入生成的逐层表（输出形状不含批维度）。",
     "train.col_layer": "层",

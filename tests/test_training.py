@@ -10,7 +10,16 @@ import torch.nn.functional as F
 
 from cnnviz import data, models
 from cnnviz.messages import msg
-from cnnviz.training import EndEvent, EvalEvent, StepEvent, TrainConfig, TrainConfigError, evaluate, train
+from cnnviz.training import (
+    EndEvent,
+    EvalEvent,
+    StepEvent,
+    TrainConfig,
+    TrainConfigError,
+    evaluate,
+    make_optimizer,
+    train,
+)
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -198,3 +207,25 @@ def test_stop_after_a_diverged_window_reports_the_divergence(embedded):
 
     result = train(small(optimizer="sgd", lr=1e6, log_every=50), data=embedded, stop=stop_after_five_steps)
     assert result.status == "failed" and result.reason.key == "train.reason.diverged" and result.steps == 5
+
+
+def test_the_optimizer_texts_state_the_numbers_the_trainer_uses():
+    """Review defects 6, 8, 15: the update rules with the numbers torch and TrainConfig really use."""
+    from cnnviz import i18n
+
+    adam = make_optimizer("adam", [torch.zeros(1, requires_grad=True)], 1e-3).defaults
+    rmsprop = make_optimizer("rmsprop", [torch.zeros(1, requires_grad=True)], 1e-3).defaults
+    sgd = make_optimizer("sgd", [torch.zeros(1, requires_grad=True)], 1e-3, TrainConfig().momentum).defaults
+    assert adam["betas"] == (0.9, 0.999) and adam["eps"] == 1e-8 and rmsprop["alpha"] == 0.99
+    assert rmsprop["eps"] == 1e-8 and sgd["momentum"] == 0.9
+    for lang in ("en", "zh"):
+        home = i18n.t("home.optimizers", lang)
+        for number in ("μ = 0.9", "β₁ = 0.9", "β₂ = 0.999", "α = 0.99", "ε = 10⁻⁸"):
+            assert number in home, (lang, number)
+        assert "0.9·v + g" in i18n.t("train.loss_explainer", lang)
+    for key in ("home.optimizers", "train.loss_explainer"):
+        zh = i18n.t(key, "zh")
+        assert "去除" not in zh and "把每一步的梯度除以最近梯度的滑动均方根" in zh
+    recommended = i18n.t("train.recommended", "en", seed="003", optimizer="Adam", lr=1e-3, batch=64, epochs=5)
+    assert "source tutorial 003" in recommended and "seed" not in recommended
+    assert "may differ from the tutorial" in recommended   # Adam here; that tutorial trained with SGD
