@@ -476,9 +476,9 @@ EN: dict[str, str] = {
     # ------------------------------------------------------------------ training
     "train.title": "🏋️ Train a network",
     "train.intro": "Train any of the classic architectures on real digits and watch the loss fall and the accuracy "
-                   "rise. Training runs in its own process on the server: you can change settings, open other "
-                   "pages (draw digits on the feature-map page meanwhile) or reload the tab, and come back to it "
-                   "here.",
+                   "rise. Training runs in its own process on the server: you can change settings or open other "
+                   "pages (draw digits on the feature-map page meanwhile) and come back to it here. Your runs "
+                   "belong to this browser tab: reloading it starts a new session, and its old runs are stopped.",
     "train.loss_explainer": "The loss is the **cross-entropy**: −log of the probability that softmax gives the true class "
                             "(0 when the network is sure and right). The optimizer moves the weights *w* against the "
                             "gradient *g* with the learning rate η: **SGD** w ← w − η·v with momentum v ← 0.9·v + g; "
@@ -1043,7 +1043,8 @@ ZH: dict[str, str] = {
     # ------------------------------------------------------------------ training
     "train.title": "🏋️ 训练网络",
     "train.intro": "在真实的手写数字上训练任意一种经典网络结构，看着损失下降、准确率上升。训练在服务器上的独立进程中"
-                   "运行：你可以修改设置、打开其他页面（比如同时在特征图页面上写数字）或刷新标签页，之后再回到这里。",
+                   "运行：你可以修改设置、打开其他页面（比如同时在特征图页面上写数字），之后再回到这里。"
+                   "训练任务属于当前标签页：刷新标签页会开始新的会话，原来的训练任务会被停止。",
     "train.loss_explainer": "损失函数是**交叉熵损失**：对 softmax 给出的真实类别概率取负对数（网络确信且正确时为 0）。优化器以学习率 η 让权重 *w* 沿梯度 *g* 的反方向移动：**SGD** w "
                             "← w − η·v，动量 v ← 0.9·v + g；**Adam** w ← w − η·m̂ / (√v̂ + ε)，m̂ 和 v̂ 分别是 g（β₁ = 0.9）和 g²（β₂ = "
                             "0.999）经偏差校正的滑动平均；**RMSprop** 把每一步的梯度除以最近梯度的滑动均方根：w ← w − η·g / (√s + ε)，s ← 0.99·s + 0.01·g²。",
