@@ -34,8 +34,10 @@ def page(lang: str = "en", **query) -> AppTest:
     return at
 
 
-def start(at: AppTest, arch: str, epochs: int = 1, lr: str | None = None, limit: int | None = None):
+def start(at: AppTest, arch: str, epochs: int = 1, lr: str | None = None, limit: int | None = None,
+          dataset: str = "embedded"):
     at.selectbox(key="train_arch").set_value(arch).run()
+    at.selectbox(key="train_dataset").set_value(dataset)
     at.number_input(key=f"train_epochs_{arch}").set_value(epochs)
     if lr is not None:
         at.text_input(key=f"train_lr_{arch}").set_value(lr)
@@ -150,10 +152,8 @@ def test_every_refusal_and_failure_reads_in_chinese(env):
         start(at, "mlp", lr=bad)
         assert at.error and not english_sentences(at), english_sentences(at)
     if not data.available_datasets().get("fashion-mnist"):
-        at.selectbox(key="train_dataset").set_value("fashion-mnist")
-        start(at, "mlp", lr="0.001")
+        start(at, "mlp", lr="0.001", dataset="fashion-mnist")
         assert "apt-get install dataset-fashion-mnist" in texts(at.error) and not english_sentences(at)
-    at.selectbox(key="train_dataset").set_value("embedded")
     # a diverged run (the Chinese help text invites lr 1e6)
     start(at, "mlp", lr="1e6")
     poll(at, lambda a: "发散" in texts(a.error))
