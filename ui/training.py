@@ -125,6 +125,8 @@ def show_mistakes(job: JobState) -> None:
                                                           p=md_escape(names[pi]), n=n) for ti, pi, n in confused)))
     st.markdown(t("train.wrong", wrong=int((report.labels != report.preds).sum()), total=len(report.labels)))
     shown = res.wrong_index[:32]
+    if not len(shown):   # nothing misclassified: no gallery (its empty-state text is English)
+        return
     gallery = figures.misclassified_gallery_figure(res.wrong_images[:32], report.labels[shown], report.preds[shown],
                                                    report.confidence[shown], names)
     for ann, trace, i in zip(gallery.layout.annotations, gallery.data, shown):   # the titles in the reader's language
