@@ -2,8 +2,8 @@
 
     .venv/bin/python benchmarks/bench_jobs.py [--arch lenet5] [--epochs 1] [--rounds 3]
 
-Job path = what the training page does: JobManager.submit -> worker process (spawn) running
-cnnviz.training.train -> events over a multiprocessing queue -> chart-ready lists in the
+Job path = what the training page does: JobManager.submit -> worker process (python -m cnnviz.worker)
+running cnnviz.training.train -> events over a pipe -> chart-ready lists in the
 manager -> test predictions and a checkpoint at the end.  The page's log_every/eval_every
 come from cnnviz.runs.plan_logging, as on the page.
 
