@@ -4,6 +4,7 @@ and the compare-runs table.  No streamlit here, so it is tested without a browse
 from __future__ import annotations
 
 import math
+import os
 
 from . import models
 from .jobs import JobState
@@ -11,6 +12,15 @@ from .jobs import JobState
 # the compare table's columns, in order (the page translates them as ``col.<name>``)
 COMPARE_COLUMNS = ("run", "status", "test accuracy", "time (s)", "parameters", "epochs", "optimizer", "lr",
                    "batch", "augment", "dataset", "samples/s")
+
+
+def env_limit(name: str) -> int:
+    """``CNNVIZ_TRAIN_LIMIT`` / ``CNNVIZ_TEST_LIMIT``: tests and quick demos cap the page's data with these
+    (0: no cap; anything that is not a whole number counts as 0)."""
+    try:
+        return max(0, int(os.environ.get(name, "0")))
+    except ValueError:
+        return 0
 
 
 def plan_logging(n_train: int, n_test: int, batch_size: int, epochs: int) -> tuple[int, int]:

@@ -1,16 +1,15 @@
 """Training: pick an architecture, train it in a worker process with live charts, evaluate, save, compare."""
 
-import os
 from dataclasses import dataclass
 
 import pandas as pd
 import streamlit as st
 
 from cnnviz import data, figures, models
-from cnnviz.checkpoints import CheckpointError, safe_name
+from cnnviz.checkpoints import CheckpointError, SaveError, safe_name
 from cnnviz.jobs import JobManager, JobState, TooManyRuns
 from cnnviz.messages import msg
-from cnnviz.runs import format_seconds, plan_logging
+from cnnviz.runs import env_limit, format_seconds, plan_logging
 from cnnviz.saving import save_job_checkpoint
 from cnnviz.summary import summary_rows
 from cnnviz.training import MAX_BATCH, MAX_EPOCHS, MAX_SEED, OPTIMIZERS, TrainConfig, TrainConfigError
@@ -31,14 +30,6 @@ from ui.training import (
 
 SIZES = {"embedded": (8000, 2000), "mnist": (60000, 10000), "fashion-mnist": (60000, 10000)}
 SAVE_RESULT_KEY = "train_save_result"   # job id -> the outcome of its last Save click (set by a callback)
-
-
-def env_limit(name: str) -> int:
-    """``CNNVIZ_TRAIN_LIMIT`` / ``CNNVIZ_TEST_LIMIT``: tests and quick demos cap the data with these."""
-    try:
-        return max(0, int(os.environ.get(name, "0")))
-    except ValueError:
-        return 0
 
 
 @dataclass
@@ -223,6 +214,8 @@ def save_clicked(job_id: str, owner: str) -> None:
     job = job_manager().get(job_id)
     name = st.session_state.get(f"name_{job_id}", "")
     try:
+        if job is None:   # cleaned up meanwhile
+            raise SaveError("train.save.nothing", why=msg("train.save.no_weights"))
         path = save_job_checkpoint(job, user_checkpoint_dir(), name, owner,
                                    overwrite=bool(st.session_state.get(f"overwrite_{job_id}")))
     except CheckpointError as exc:
