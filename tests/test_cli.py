@@ -74,7 +74,7 @@ def test_cli_never_saves_a_diverged_run_unless_asked(tmp_path, capsys):
     assert (tmp_path / "lenet5.safetensors").read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["lenet5.safetensors"]
     # asked for: the last good weights, under a name that says so, the good file untouched
-    assert cli.main([*argv, "--save-failed"]) == 1
+    assert cli.main([*argv, "--force", "--save-failed"]) == 1
     model, meta = C.load_checkpoint(tmp_path / "lenet5-failed.safetensors")
     assert "failed" in meta.note and all(torch.isfinite(p).all() for p in model.parameters())
     assert (tmp_path / "lenet5.safetensors").read_bytes() == before
