@@ -2,10 +2,10 @@
 
     .venv/bin/python benchmarks/bench_jobs.py [--arch lenet5] [--epochs 1] [--rounds 3]
 
-Job path = what the training page does: JobManager.submit -> worker process (spawn) running
-cnnviz.training.train -> events over a multiprocessing queue -> chart-ready lists in the
+Job path = what the training page does: JobManager.submit -> worker process (python -m cnnviz.worker)
+running cnnviz.training.train -> events over a pipe -> chart-ready lists in the
 manager -> test predictions and a checkpoint at the end.  The page's log_every/eval_every
-come from cnnviz.jobs.plan_logging, as on the page.
+come from cnnviz.runs.plan_logging, as on the page.
 
 Plain loop = the same data (embedded MNIST, uint8 -> normalized per batch), model, batch
 size, optimizer, seed and thread count, trained in this process with a bare loop, plus one
@@ -32,7 +32,8 @@ import torch.nn.functional as F  # noqa: E402
 
 from cnnviz import models  # noqa: E402
 from cnnviz.data import load_dataset, normalize  # noqa: E402
-from cnnviz.jobs import JobManager, plan_logging  # noqa: E402
+from cnnviz.jobs import JobManager  # noqa: E402
+from cnnviz.runs import plan_logging  # noqa: E402
 from cnnviz.training import TrainConfig, evaluate, make_optimizer  # noqa: E402
 
 

@@ -319,7 +319,7 @@ class GroupSampler:
                 rss = int(fields[21]) * self.page          # rss pages
                 if pid not in self.pids:
                     with open(f"/proc/{entry}/cmdline", "rb") as f:
-                        if b"spawn_main" in f.read():
+                        if b"cnnviz.worker" in f.read():   # python -m cnnviz.worker
                             workers += 1
             except (OSError, ValueError, IndexError):
                 continue

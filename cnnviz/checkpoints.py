@@ -26,6 +26,7 @@ import torch
 from torch import nn
 
 from . import models
+from .messages import MessageError
 
 FORMAT = "cnnviz-checkpoint/1"
 SUFFIX = ".safetensors"
@@ -83,17 +84,26 @@ class CheckpointMeta:
         return meta
 
 
+class SaveError(CheckpointError, MessageError):
+    """A checkpoint cannot be saved: a message key plus arguments (``train.save.*``)."""
+
+
 def safe_name(name: str) -> str:
     """A file-system-safe checkpoint name (no paths, no odd characters)."""
-    cleaned = _NAME_RE.sub("-", name).strip(".-_")[:80]
+    cleaned = _NAME_RE.sub("-", str(name)).strip(".-_")[:80]
     if not cleaned:
-        raise CheckpointError(f"{name!r} is not a usable checkpoint name")
+        raise SaveError("train.save.bad_name", name=repr(name))
     return cleaned
 
 
-def _atomic_write(path: Path, payload: bytes) -> None:
+TMP_SUFFIX = ".tmp"
+STALE_TMP_SECONDS = 3600.0   # a temporary file this old belongs to a save that crashed
+
+
+def _write_temp(path: Path, payload: bytes) -> str:
+    """``payload`` in a new temporary file next to ``path`` (fsynced, ordinary permissions); its name."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TMP_SUFFIX, dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(payload)
@@ -102,11 +112,40 @@ def _atomic_write(path: Path, payload: bytes) -> None:
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a checkpoint is an ordinary file
-        os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+    return tmp
+
+
+def _atomic_write(path: Path, payload: bytes, exclusive: bool = False) -> None:
+    """Write ``path`` so that no reader ever sees half a file.  ``exclusive``: fail with
+    ``FileExistsError`` if ``path`` exists, also when another writer creates it at the same moment
+    (the complete temporary file is hard-linked to ``path``, which fails if the name is taken)."""
+    tmp = _write_temp(path, payload)
+    try:
+        if exclusive:
+            os.link(tmp, path)
+            os.unlink(tmp)
+        else:
+            os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def remove_stale_temp_files(folder: Path | str, older_than: float = STALE_TMP_SECONDS) -> int:
+    """Delete the temporary files of saves that crashed (``.<name>.*.tmp`` older than ``older_than`` s)."""
+    removed = 0
+    now = _dt.datetime.now().timestamp()
+    for p in Path(folder).glob(f".*{SUFFIX}.*{TMP_SUFFIX}"):
+        with contextlib.suppress(OSError):
+            if now - p.stat().st_mtime > older_than:
+                p.unlink()
+                removed += 1
+    return removed
 
 
 def to_bytes(model: nn.Module, meta: CheckpointMeta) -> bytes:
@@ -119,14 +158,38 @@ def to_bytes(model: nn.Module, meta: CheckpointMeta) -> bytes:
     return save(tensors, metadata=meta.to_header())
 
 
-def save_checkpoint(path: Path | str, model: nn.Module, meta: CheckpointMeta) -> Path:
-    """Write atomically; returns the path.  The model is not modified."""
+def save_checkpoint(path: Path | str, model: nn.Module, meta: CheckpointMeta, exclusive: bool = False,
+                    saved_by: str = "") -> Path:
+    """Write atomically; returns the path.  The model is not modified.
+
+    ``exclusive``: raise ``FileExistsError`` rather than replace an existing file (race-free).
+    ``saved_by``: an opaque mark of who saved it, stored in the header (see :func:`saved_by`).
+    """
     path = Path(path)
     if path.suffix != SUFFIX:
         path = path.with_name(path.name + SUFFIX)
     _validate_state(meta.arch, model.state_dict())
-    _atomic_write(path, to_bytes(model, meta))
+    payload = to_bytes(model, meta)
+    if saved_by:
+        from safetensors.torch import load, save
+
+        payload = save(load(payload), metadata={**meta.to_header(), SAVED_BY_KEY: saved_by})
+    _atomic_write(path, payload, exclusive=exclusive)
     return path
+
+
+SAVED_BY_KEY = "cnnviz.saved_by"
+
+
+def saved_by(path: Path | str) -> str | None:
+    """The saver's mark written by :func:`save_checkpoint` (None: none, or unreadable)."""
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            return (f.metadata() or {}).get(SAVED_BY_KEY)
+    except Exception:  # a corrupt or foreign file: nobody's
+        return None
 
 
 def _parse_header(blob: bytes) -> dict:

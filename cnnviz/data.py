@@ -40,6 +40,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .messages import MessageError, Msg, msg
+
 EMBEDDED_FILE = Path(__file__).resolve().parent / "data" / "mnist_embedded.npz"
 DEFAULT_ROOT = Path(os.environ.get("CNNVIZ_DATA", Path(__file__).resolve().parents[1] / "data"))
 DEBIAN_FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
@@ -54,15 +56,25 @@ DIGIT_CLASSES = [str(i) for i in range(10)]
 FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
 
-DATASETS = {
-    "embedded": "Embedded MNIST (10,000 real digits: 8,000 train / 2,000 test)",
-    "mnist": "Full MNIST (60,000 / 10,000, torchvision)",
-    "fashion-mnist": "Fashion-MNIST (60,000 / 10,000)",
-}
+# dataset name -> the message key of its title (the texts live in the translation tables)
+DATASETS = {name: f"dataset.{name}" for name in ("embedded", "mnist", "fashion-mnist")}
 
 
-class DatasetUnavailable(RuntimeError):
-    """The requested dataset cannot be found or downloaded."""
+class DatasetUnavailable(MessageError):
+    """The requested dataset cannot be found or downloaded (a message key plus arguments)."""
+
+
+def dataset_title(name: str) -> Msg:
+    """The dataset's title as a message ("Embedded MNIST (10,000 real digits: …)")."""
+    return msg(DATASETS[name])
+
+
+def class_labels(dataset: str, classes: list[str]) -> list[Msg | str]:
+    """The class names to show for ``dataset``: messages for the bundled Fashion-MNIST classes (translated
+    where shown), the names themselves otherwise (digits, or names from a file: plain text)."""
+    if dataset == "fashion-mnist" and list(classes) == FASHION_CLASSES:
+        return [msg(f"data.fashion.{i}") for i in range(len(classes))]
+    return list(classes)
 
 
 @dataclass
@@ -77,7 +89,7 @@ class DataSplit:
     mean: float
     std: float
     classes: list[str] = field(default_factory=lambda: list(DIGIT_CLASSES))
-    note: str = ""
+    note: Msg | None = None
 
     def __post_init__(self) -> None:
         for part in ("train", "test"):
@@ -154,14 +166,14 @@ def embedded_split_indices(labels: np.ndarray, seed: int = SPLIT_SEED,
     return train_idx[rng.permutation(len(train_idx))], test_idx[rng.permutation(len(test_idx))]
 
 
-def load_embedded(note: str = "") -> DataSplit:
+def load_embedded(note: Msg | None = None) -> DataSplit:
     images, labels = load_embedded_arrays()
     tr, te = embedded_split_indices(labels)
     x = torch.from_numpy(images)
     y = torch.from_numpy(labels.astype(np.int64))
     return DataSplit("embedded", x[tr].clone(), y[tr].clone(), x[te].clone(), y[te].clone(),
                      MNIST_MEAN, MNIST_STD, list(DIGIT_CLASSES),
-                     note or "Embedded MNIST: 10,000 real digits (8,000 train / 2,000 test).")
+                     note or msg("data.note.embedded"))
 
 
 # ----------------------------------------------------------------------------- IDX files
@@ -216,10 +228,10 @@ def find_idx_folder(folder: Path) -> dict[str, Path] | None:
 
 
 def load_idx_folder(folder: Path, name: str, mean: float, std: float, classes: list[str],
-                    note: str) -> DataSplit:
+                    note: Msg) -> DataSplit:
     files = find_idx_folder(folder)
     if files is None:
-        raise DatasetUnavailable(f"no IDX files in {folder}")
+        raise DatasetUnavailable("data.error.files_missing", dataset=name, folder=str(folder))
     arr = {k: read_idx(p) for k, p in files.items()}
     return DataSplit(name, torch.from_numpy(arr["train_x"].copy()), torch.from_numpy(arr["train_y"].astype(np.int64)),
                      torch.from_numpy(arr["test_x"].copy()), torch.from_numpy(arr["test_y"].astype(np.int64)),
@@ -268,21 +280,21 @@ def _torchvision_split(kind: str, root: Path, download: bool, timeout: float,
         train = cls(str(root), train=True, download=False)
     except RuntimeError:
         if not download:
-            raise DatasetUnavailable(f"{kind} files not found in {root}") from None
+            raise DatasetUnavailable("data.error.files_missing", dataset=kind, folder=str(root)) from None
         if not any(reachable(m, timeout) for m in cls.mirrors):
-            raise DatasetUnavailable(f"{kind}: no download mirror reachable (offline?)") from None
+            raise DatasetUnavailable("data.error.offline", dataset=kind) from None
         old = socket.getdefaulttimeout()
         socket.setdefaulttimeout(max(timeout, 10.0))
         try:
             train = cls(str(root), train=True, download=True)
         except Exception as exc:  # network errors, checksum mismatch, ...
-            raise DatasetUnavailable(f"{kind}: download failed ({exc})") from None
+            raise DatasetUnavailable("data.error.download_failed", dataset=kind, error=str(exc)) from None
         finally:
             socket.setdefaulttimeout(old)
     test = cls(str(root), train=False, download=False)
     return DataSplit(kind, train.data.to(torch.uint8), train.targets.long(), test.data.to(torch.uint8),
                      test.targets.long(), mean, std, classes,
-                     f"{DATASETS[kind]} from {root}.")
+                     msg("data.note.from_folder", dataset=dataset_title(kind), folder=str(root)))
 
 
 def load_dataset(name: str = "embedded", root: Path | str | None = None, download: bool = True,
@@ -303,16 +315,20 @@ def load_dataset(name: str = "embedded", root: Path | str | None = None, downloa
             return _torchvision_split("mnist", root, download, timeout, mirrors, MNIST_MEAN, MNIST_STD,
                                       list(DIGIT_CLASSES), resources)
         except DatasetUnavailable as exc:
-            return load_embedded(note=f"Full MNIST is not available ({exc}); "
-                                      "using the embedded 10,000 MNIST digits instead.")
+            return load_embedded(note=msg("data.note.mnist_fallback", why=exc.message))
     if name == "fashion-mnist":
         for folder in fashion_dirs if fashion_dirs is not None else [DEBIAN_FASHION_DIR]:
             if find_idx_folder(Path(folder)):
                 return load_idx_folder(Path(folder), "fashion-mnist", FASHION_MEAN, FASHION_STD,
-                                       list(FASHION_CLASSES), f"{DATASETS['fashion-mnist']} from {folder}.")
-        return _torchvision_split("fashion-mnist", root, download, timeout, mirrors, FASHION_MEAN,
-                                  FASHION_STD, list(FASHION_CLASSES), resources)
-    raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
+                                       list(FASHION_CLASSES),
+                                       msg("data.note.from_folder", dataset=dataset_title("fashion-mnist"),
+                                           folder=str(folder)))
+        try:
+            return _torchvision_split("fashion-mnist", root, download, timeout, mirrors, FASHION_MEAN,
+                                      FASHION_STD, list(FASHION_CLASSES), resources)
+        except DatasetUnavailable:
+            raise DatasetUnavailable("data.error.fashion_missing", folder=str(root / "FashionMNIST" / "raw")) from None
+    raise DatasetUnavailable("data.error.unknown", name=repr(name), choices=", ".join(DATASETS))
 
 
 def available_datasets(root: Path | str | None = None) -> dict[str, bool]:

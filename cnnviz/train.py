@@ -1,24 +1,32 @@
 """Command-line training with a progress bar; writes a checkpoint.
 
-    python -m cnnviz.train --arch lenet5 --epochs 5 --out checkpoints/
-    python -m cnnviz.train --arch all --augment --out checkpoints/     # every architecture
+    python -m cnnviz.train --arch lenet5 --epochs 5 --out my-checkpoints/
+    python -m cnnviz.train --arch all --augment --out checkpoints/ --force   # every architecture, replacing
 
 Defaults for optimizer, learning rate, epochs and batch size come from the model
-registry (the settings each architecture's seed used or that train it well).
+registry (the settings each architecture's source tutorial used or that train it well).
+
+Nothing is lost by accident: an existing checkpoint is replaced only with --force, a run that
+fails (diverges) is saved only with --save-failed and then as <name>-failed, and every setting
+(--device, --seed, --name, --out) is checked before training starts.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 from pathlib import Path
 
 from tqdm import tqdm
 
 from . import models
-from .checkpoints import CheckpointMeta, safe_name, save_checkpoint
+from .checkpoints import SUFFIX, CheckpointMeta, safe_name, save_checkpoint
 from .data import DATASETS, DatasetUnavailable, load_dataset
+from .messages import MessageError
 from .training import OPTIMIZERS, EndEvent, EpochEvent, StepEvent, TrainConfig, default_device, train
+
+FAILED_SUFFIX = "-failed"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,20 +44,59 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--device", default=None, help="cpu or cuda (default: cuda when present)")
     ap.add_argument("--out", type=Path, default=Path("checkpoints"), help="folder for the checkpoint")
     ap.add_argument("--name", default=None, help="checkpoint file name (default: the architecture)")
+    ap.add_argument("--force", action="store_true", help="replace an existing checkpoint of the same name")
+    ap.add_argument("--save-failed", action="store_true",
+                    help=f"save the last good weights of a failed (diverged) run, as <name>{FAILED_SUFFIX}")
     ap.add_argument("--quiet", action="store_true", help="no progress bar")
     return ap
 
 
-def run_one(arch: str, args: argparse.Namespace, data) -> int:
+class UsageError(Exception):
+    """A setting that is refused before any training (exit code 2)."""
+
+
+def config_for(arch: str, args: argparse.Namespace, dataset: str) -> TrainConfig:
     overrides = {k: v for k, v in dict(optimizer=args.optimizer, lr=args.lr, batch_size=args.batch_size,
                                        epochs=args.epochs).items() if v is not None}
-    cfg = TrainConfig.for_arch(arch, dataset=data.name, seed=args.seed, augment=args.augment,
-                               device=args.device, **overrides)
     try:
-        cfg.validate()
-    except (ValueError, KeyError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        if arch not in models.REGISTRY:
+            TrainConfig(arch=arch).validate()  # says which architectures there are
+        cfg = TrainConfig.for_arch(arch, dataset=dataset, seed=args.seed, augment=args.augment, device=args.device,
+                                   **overrides)
+        return cfg.validate()
+    except MessageError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def check_out_folder(folder: Path) -> None:
+    """``folder`` exists (or can be made) and a file can be written in it."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise UsageError(f"cannot write checkpoints to {folder}: {exc.strerror or exc}") from None
+
+
+def target_path(arch: str, args: argparse.Namespace, failed: bool = False) -> Path:
+    try:
+        stem = safe_name(args.name or arch)
+    except MessageError as exc:
+        raise UsageError(str(exc)) from None
+    return args.out / f"{stem}{FAILED_SUFFIX if failed else ''}{SUFFIX}"
+
+
+def check_targets(archs: list[str], args: argparse.Namespace) -> None:
+    """Refuse before training: a name that is not usable, an existing file without --force."""
+    for arch in archs:
+        paths = [target_path(arch, args)] + ([target_path(arch, args, failed=True)] if args.save_failed else [])
+        for path in paths:
+            if path.exists() and not args.force:
+                raise UsageError(f"{path} already exists; use --force to replace it, or --name to choose another")
+
+
+def run_one(arch: str, args: argparse.Namespace, data) -> int:
+    cfg = config_for(arch, args, data.name)
     n = len(data.train_y)
     total = -(-n // min(cfg.batch_size, n)) * cfg.epochs
     bar = tqdm(total=total, desc=f"{arch} ({cfg.optimizer}, lr={cfg.lr:g})", unit="step",
@@ -70,7 +117,12 @@ def run_one(arch: str, args: argparse.Namespace, data) -> int:
     print(f"{arch}: {result.status} - {result.reason}; test accuracy "
           f"{result.test_acc if result.test_acc is None else f'{result.test_acc:.4f}'} "
           f"in {result.elapsed:.1f}s on {cfg.device or default_device()}")
+    failed = result.status != "done"
     if result.steps == 0:
+        return 1
+    if failed and not args.save_failed:
+        print(f"{arch}: not saved, because the run did not finish (use --save-failed to keep its last good "
+              f"weights as {target_path(arch, args, failed=True).name})")
         return 1
     meta = CheckpointMeta(arch=arch, dataset=data.name, test_acc=result.test_acc,
                           epochs=result.epochs_completed, mean=data.mean, std=data.std,
@@ -78,25 +130,33 @@ def run_one(arch: str, args: argparse.Namespace, data) -> int:
                           batch_size=cfg.batch_size, seed=cfg.seed, augment=cfg.augment,
                           train_seconds=round(result.elapsed, 2),
                           note=f"python -m cnnviz.train; {result.status}: {result.reason}")
-    path = save_checkpoint(args.out / safe_name(args.name or arch), result.model, meta)
+    try:
+        path = save_checkpoint(target_path(arch, args, failed), result.model, meta, exclusive=not args.force)
+    except FileExistsError:  # created by someone else while this one trained
+        print(f"error: {target_path(arch, args, failed)} appeared during training; not replaced (use --force)",
+              file=sys.stderr)
+        return 1
     print(f"saved {path}")
-    return 0 if result.status == "done" else 1
+    return 1 if failed else 0
+
+
+def check_settings(archs: list[str], args: argparse.Namespace) -> None:
+    """Everything that can be refused, refused before the data is loaded and anything is trained."""
+    if args.name and len(archs) > 1:
+        raise UsageError("--name needs a single --arch")
+    for a in archs:
+        config_for(a, args, args.dataset)  # architecture, optimizer, lr, batch size, epochs, seed, device
+    check_out_folder(args.out)
+    check_targets(archs, args)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     archs = models.names() if args.arch == "all" else [args.arch]
-    for a in archs:
-        if a not in models.REGISTRY:
-            print(f"error: unknown architecture {a!r}; choose one of {', '.join(models.names())}",
-                  file=sys.stderr)
-            return 2
-    if args.name and len(archs) > 1:
-        print("error: --name needs a single --arch", file=sys.stderr)
-        return 2
     try:
+        check_settings(archs, args)
         data = load_dataset(args.dataset, root=args.data_dir)
-    except DatasetUnavailable as exc:
+    except (UsageError, DatasetUnavailable) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(data.note, file=sys.stderr)

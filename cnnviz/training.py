@@ -28,9 +28,15 @@ from torch import nn
 
 from . import models
 from .data import DataSplit, load_dataset, normalize, random_affine
+from .messages import MessageError, Msg, msg
 
-OPTIMIZERS = {"sgd": "SGD (momentum)", "adam": "Adam", "rmsprop": "RMSprop"}
-MAX_BATCH, MAX_EPOCHS = 1024, 50
+# optimizer name -> the message key of its title
+OPTIMIZERS = {name: f"optimizer.{name}" for name in ("sgd", "adam", "rmsprop")}
+MAX_BATCH, MAX_EPOCHS, MAX_SEED = 1024, 50, 2**31 - 1
+
+
+class TrainConfigError(MessageError):
+    """A training setting a learner can fix (a message key plus arguments)."""
 
 
 def default_device() -> torch.device:
@@ -65,28 +71,49 @@ class TrainConfig:
         return cls(**base)
 
     def validate(self) -> TrainConfig:
-        """Raise ``ValueError`` with a message a learner can act on."""
-        models.get(self.arch)  # KeyError with the list of choices
+        """Raise :class:`TrainConfigError` (a ``ValueError``) with a message a learner can act on."""
+        if self.arch not in models.REGISTRY:
+            raise TrainConfigError("train.error.arch", value=repr(self.arch), choices=", ".join(models.names()))
         if self.optimizer not in OPTIMIZERS:
-            raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}")
+            raise TrainConfigError("train.error.optimizer", value=repr(self.optimizer), choices=", ".join(OPTIMIZERS))
         try:
             lr = float(self.lr)
         except (TypeError, ValueError):
-            raise ValueError(f"learning rate must be a number, got {self.lr!r}") from None
+            raise TrainConfigError("train.error.lr_number", value=repr(self.lr)) from None
         if not math.isfinite(lr) or lr <= 0:
-            raise ValueError(f"learning rate must be a finite number greater than 0, got {self.lr!r}")
-        for name, value, lo, hi in (("batch size", self.batch_size, 1, MAX_BATCH),
-                                    ("epochs", self.epochs, 1, MAX_EPOCHS)):
-            if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-                raise ValueError(f"{name} must be a whole number from {lo} to {hi}, got {value!r}")
-        if not 0 <= self.momentum < 1:
-            raise ValueError(f"momentum must be in [0, 1), got {self.momentum!r}")
+            raise TrainConfigError("train.error.lr_range", value=repr(self.lr))
+        for key, value, lo, hi in (("train.error.batch", self.batch_size, 1, MAX_BATCH),
+                                   ("train.error.epochs", self.epochs, 1, MAX_EPOCHS),
+                                   ("train.error.seed", self.seed, 0, MAX_SEED)):
+            if not _whole_in(value, lo, hi):
+                raise TrainConfigError(key, value=repr(value), lo=lo, hi=hi)
+        if not isinstance(self.momentum, int | float) or not 0 <= self.momentum < 1:
+            raise TrainConfigError("train.error.momentum", value=repr(self.momentum))
         if self.log_every < 1 or self.eval_every < 0:
-            raise ValueError("log_every must be >= 1 and eval_every >= 0")
+            raise TrainConfigError("train.error.logging")
+        if self.device is not None:
+            check_device(self.device)
         return self
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def _whole_in(value: Any, lo: int, hi: int) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int) and lo <= value <= hi
+
+
+def check_device(device: str) -> torch.device:
+    """``device`` as a torch device that exists here; :class:`TrainConfigError` otherwise."""
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise TrainConfigError("train.error.device", value=repr(device)) from None
+    ok = dev.type == "cpu" or (dev.type == "cuda" and torch.cuda.is_available()
+                               and (dev.index or 0) < torch.cuda.device_count())
+    if not ok:
+        raise TrainConfigError("train.error.device", value=repr(device))
+    return dev
 
 
 # ----------------------------------------------------------------------------- events
@@ -127,7 +154,7 @@ class EpochEvent:
 @dataclass
 class EndEvent:
     status: str            # "done", "stopped" or "failed"
-    reason: str
+    reason: Msg
     step: int
     epochs_completed: int
     test_acc: float | None
@@ -143,12 +170,12 @@ class TrainResult:
     model: nn.Module
     config: TrainConfig
     status: str
-    reason: str
+    reason: Msg
     test_acc: float | None
     epochs_completed: int
     steps: int
     elapsed: float
-    data_note: str = ""
+    data_note: Msg | None = None
     mean: float = 0.0
     std: float = 1.0
     classes: list[str] = field(default_factory=list)
@@ -157,7 +184,11 @@ class TrainResult:
 
 
 class Diverged(RuntimeError):
-    pass
+    """The loss became non-finite or exploded; ``message`` says where (a :class:`Msg`)."""
+
+    def __init__(self, message: Msg) -> None:
+        super().__init__(message.english())
+        self.message = message
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -207,15 +238,146 @@ def _stop_requested(stop: Any) -> bool:
 
 # ----------------------------------------------------------------------------- the loop
 
+class _Run:
+    """One training run: model, optimizer, data, and the divergence guard.
+
+    Divergence guard without a device sync per step: losses stay on the device and are checked once
+    per window of ``log_every`` steps.  The weights at the start of a window are copied into
+    ``candidate``; they become ``good`` once the window's losses (the first of them computed with
+    exactly those weights) are all finite and sane.
+    """
+
+    def __init__(self, config: TrainConfig, data: DataSplit, model: nn.Module, emit: Callable[[Event], None]):
+        self.config, self.emit, self.start = config, emit, time.perf_counter()
+        self.device = torch.device(config.device) if config.device else default_device()
+        torch.manual_seed(config.seed)
+        self.model = (model if model is not None else models.build(config.arch)).to(self.device).train()
+        self.data = data.to(self.device)
+        self.gen = torch.Generator().manual_seed(config.seed)
+        self.opt = make_optimizer(config.optimizer, self.model.parameters(), float(config.lr), config.momentum)
+        self.fill = (0.0 - data.mean) / data.std  # the normalized background value
+        self.n = len(data.train_y)
+        self.bs = min(config.batch_size, self.n)  # a batch larger than the dataset is one full batch
+        self.total_steps = max(1, math.ceil(self.n / self.bs)) * config.epochs
+        self.live = list(self.model.state_dict().values())
+        self.good = [t.detach().clone() for t in self.live]
+        self.candidate = [t.detach().clone() for t in self.live]
+        self.window: list[torch.Tensor] = []
+        self.window_sizes: list[int] = []
+        self.window_preds: list[torch.Tensor] = []
+        self.window_labels: list[torch.Tensor] = []
+        self.correct = torch.zeros((), device=self.device, dtype=torch.long)
+        self.correct_now = 0  # the correct count as of the last window check (host side)
+        self.window_start = self.step = self.epochs_done = 0
+        self.test_acc: float | None = None
+
+    def evaluate(self) -> tuple[float, float]:
+        d = self.data
+        acc, loss = evaluate(self.model, d.test_x, d.test_y, d.mean, d.std)
+        self.model.train()
+        return acc, loss
+
+    def close_window(self) -> list[float]:
+        """Sync once, check the window's losses (:class:`Diverged`), promote its starting weights to good."""
+        if not self.window:
+            return []
+        *values, n_correct = torch.cat([torch.stack(self.window).float(), self.correct.view(1).float()]).tolist()
+        self.correct_now = int(n_correct)
+        for j, v in enumerate(values):
+            if not math.isfinite(v) or v > self.config.explode_loss:
+                raise Diverged(msg("train.reason.diverged", step=self.window_start + j + 1, loss=f"{v:.4g}",
+                                   lr=f"{self.config.lr:g}"))
+        self.good, self.candidate = self.candidate, self.good
+        self.window.clear()
+        return values
+
+    def close_counted_window(self) -> tuple[list[float], list[int]]:
+        """Add the window's correct predictions to the epoch's count, then check its losses."""
+        sizes = list(self.window_sizes)
+        if self.window_preds:
+            self.correct += (torch.cat(self.window_preds) == torch.cat(self.window_labels)).sum()
+            self.window_preds.clear()
+            self.window_labels.clear()
+        return self.close_window(), sizes
+
+    def restore_good(self) -> None:
+        with torch.no_grad():
+            torch._foreach_copy_(self.live, self.good)
+
+    def train_step(self, idx: torch.Tensor) -> int:
+        """One optimizer step on the examples ``idx``; returns the batch size."""
+        d = self.data
+        x = normalize(d.train_x[idx], d.mean, d.std)
+        if self.config.augment:
+            x = random_affine(x, generator=self.gen, fill=self.fill)
+        y = d.train_y[idx]
+        if not self.window:  # a new window starts with these weights
+            self.window_start, self.window_sizes = self.step, []
+            with torch.no_grad():
+                torch._foreach_copy_(self.candidate, self.live)  # one multi-tensor kernel
+        out = self.model(x)
+        loss = F.cross_entropy(out, y)
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt.step()
+        self.step += 1
+        self.window.append(loss.detach())
+        self.window_sizes.append(len(y))
+        self.window_preds.append(out.detach().argmax(1))
+        self.window_labels.append(y)
+        return len(y)
+
+    def epoch(self, epoch: int, stop: Any) -> bool:
+        """Train one epoch and evaluate it; False if ``stop`` asked to end before it was complete."""
+        cfg, n, bs = self.config, self.n, self.bs
+        perm = torch.randperm(n, generator=self.gen).to(self.device)
+        self.correct.zero_()
+        seen, loss_sum, t_window = 0, 0.0, time.perf_counter()
+        for i in range(0, n, bs):
+            if _stop_requested(stop):
+                return False
+            seen += self.train_step(perm[i:i + bs])
+            last = i + bs >= n
+            if self.step % cfg.log_every == 0 or last:
+                values, sizes = self.close_counted_window()
+                loss_sum += sum(v * k for v, k in zip(values, sizes))
+                now = time.perf_counter()
+                self.emit(StepEvent(epoch, self.step, self.total_steps, sum(values) / len(values),
+                                    self.correct_now / seen, sum(sizes) / max(now - t_window, 1e-9), now - self.start))
+                t_window = now
+            if cfg.eval_every and self.step % cfg.eval_every == 0 and not last:
+                values, sizes = self.close_counted_window()
+                loss_sum += sum(v * k for v, k in zip(values, sizes))
+                acc, tl = self.evaluate()
+                self.emit(EvalEvent(epoch, self.step, acc, tl, self.correct.item() / seen))
+        train_acc = self.correct.item() / max(seen, 1)
+        self.test_acc, test_loss = self.evaluate()
+        self.epochs_done = epoch
+        self.emit(EvalEvent(epoch, self.step, self.test_acc, test_loss, train_acc))
+        self.emit(EpochEvent(epoch, self.step, loss_sum / max(seen, 1), train_acc, self.test_acc,
+                             time.perf_counter() - self.start))
+        return True
+
+    def final_accuracy(self, status: str) -> float | None:
+        """The test accuracy of the weights the run ends with (re-evaluated unless an epoch end measured it)."""
+        if status == "done" or (status == "stopped" and (self.step == 0 or self.epochs_done == self.config.epochs)):
+            return self.test_acc
+        try:
+            return self.evaluate()[0]
+        except Exception:  # e.g. out of memory again
+            return None
+
+
 def train(config: TrainConfig, data: DataSplit | None = None, model: nn.Module | None = None,
           callback: Callable[[Event], None] | None = None, stop: Any = None) -> TrainResult:
     """Train ``config.arch`` (or ``model``) on ``data`` (default: ``config.dataset``).
 
     ``callback`` receives every event; ``stop`` is an ``Event``-like object (``is_set()``)
     or a callable, checked between steps.  The model is returned on the training device.
+    Every failure (divergence, out of memory, any error) ends the same way: status ``failed``,
+    a reason, the last weights that gave a sane loss, their test accuracy.
     """
     config.validate()
-    start = time.perf_counter()
     events: list[Event] = []
 
     def emit(ev: Event) -> None:
@@ -227,141 +389,22 @@ def train(config: TrainConfig, data: DataSplit | None = None, model: nn.Module |
         data = load_dataset(config.dataset)
     if config.train_limit or config.test_limit:
         data = data.subset(config.train_limit, config.test_limit)
-    device = torch.device(config.device) if config.device else default_device()
-    torch.manual_seed(config.seed)
-    if model is None:
-        model = models.build(config.arch)
-    model.to(device).train()
-    data = data.to(device)
-    gen = torch.Generator().manual_seed(config.seed)
-    opt = make_optimizer(config.optimizer, model.parameters(), float(config.lr), config.momentum)
-    fill = (0.0 - data.mean) / data.std  # the normalized background value
-
-    n = len(data.train_y)
-    bs = min(config.batch_size, n)  # a batch larger than the dataset is one full batch
-    steps_per_epoch = max(1, math.ceil(n / bs))
-    total_steps = steps_per_epoch * config.epochs
-    # Divergence guard without a device sync per step: losses stay on the device and are
-    # checked once per window of ``log_every`` steps.  The weights at the start of a window
-    # are copied into ``candidate``; they become ``good`` once the window's losses (the first
-    # of them computed with exactly those weights) are all finite and sane.
-    live = list(model.state_dict().values())
-    good = [t.detach().clone() for t in live]
-    candidate = [t.detach().clone() for t in live]
-    window: list[torch.Tensor] = []
-    window_sizes: list[int] = []
-    window_preds: list[torch.Tensor] = []
-    window_labels: list[torch.Tensor] = []
-    correct = torch.zeros((), device=device, dtype=torch.long)
-    correct_now = [0]  # the correct count as of the last window check (host side)
-    window_start = 0
-    step, epochs_done, test_acc = 0, 0, None
-    status, reason = "done", f"finished {config.epochs} epoch(s)"
-
-    def close_window() -> list[float]:
-        """Sync once, check the window's losses, promote its starting weights to good."""
-        nonlocal good, candidate
-        if not window:
-            return []
-        *values, n_correct = torch.cat([torch.stack(window).float(), correct.view(1).float()]).tolist()
-        correct_now[0] = int(n_correct)
-        for j, v in enumerate(values):
-            if not math.isfinite(v) or v > config.explode_loss:
-                raise Diverged(
-                    f"training diverged at step {window_start + j + 1} (loss = {v:.4g}); the learning rate "
-                    f"{config.lr:g} is probably too high. The model keeps the last weights that gave a "
-                    f"sane loss.")
-        good, candidate = candidate, good
-        window.clear()
-        return values
-
-    def count_correct() -> None:
-        """Add the window's correct predictions to the epoch's count (a few kernels per window)."""
-        nonlocal correct
-        if window_preds:
-            correct += (torch.cat(window_preds) == torch.cat(window_labels)).sum()
-            window_preds.clear()
-            window_labels.clear()
-
-    def restore_good() -> None:
-        with torch.no_grad():
-            torch._foreach_copy_(live, good)
-
+    run = _Run(config, data, model, emit)
+    status, reason = "done", msg("train.reason.done", epochs=config.epochs)
     try:
         for epoch in range(1, config.epochs + 1):
-            perm = torch.randperm(n, generator=gen).to(device)
-            correct.zero_()
-            seen, epoch_loss_sum = 0, 0.0
-            t_window = time.perf_counter()
-            for i in range(0, n, bs):
-                if _stop_requested(stop):
-                    status, reason = "stopped", f"stopped by the user at step {step}"
-                    raise StopIteration
-                idx = perm[i:i + bs]
-                x = normalize(data.train_x[idx], data.mean, data.std)
-                if config.augment:
-                    x = random_affine(x, generator=gen, fill=fill)
-                y = data.train_y[idx]
-                if not window:  # a new window starts with these weights
-                    window_start, window_sizes = step, []
-                    with torch.no_grad():
-                        torch._foreach_copy_(candidate, live)  # one multi-tensor kernel
-                out = model(x)
-                loss = F.cross_entropy(out, y)
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                step += 1
-                window.append(loss.detach())
-                window_sizes.append(len(y))
-                window_preds.append(out.detach().argmax(1))
-                window_labels.append(y)
-                seen += len(y)
-                if step % config.log_every == 0 or i + bs >= n:
-                    sizes = list(window_sizes)
-                    count_correct()
-                    values = close_window()
-                    epoch_loss_sum += sum(v * k for v, k in zip(values, sizes))
-                    now = time.perf_counter()
-                    emit(StepEvent(epoch, step, total_steps, sum(values) / len(values), correct_now[0] / seen,
-                                   sum(sizes) / max(now - t_window, 1e-9), now - start))
-                    t_window = now
-                if config.eval_every and step % config.eval_every == 0 and i + bs < n:
-                    sizes = list(window_sizes)
-                    count_correct()
-                    epoch_loss_sum += sum(v * k for v, k in zip(close_window(), sizes))
-                    acc, tl = evaluate(model, data.test_x, data.test_y, data.mean, data.std)
-                    emit(EvalEvent(epoch, step, acc, tl, correct.item() / seen))
-                    model.train()
-            train_acc = correct.item() / max(seen, 1)
-            test_acc, test_loss = evaluate(model, data.test_x, data.test_y, data.mean, data.std)
-            model.train()
-            epochs_done = epoch
-            emit(EvalEvent(epoch, step, test_acc, test_loss, train_acc))
-            emit(EpochEvent(epoch, step, epoch_loss_sum / max(seen, 1), train_acc, test_acc,
-                            time.perf_counter() - start))
-    except StopIteration:
-        try:
-            close_window()
-            if epochs_done < config.epochs and step > 0:
-                test_acc, _ = evaluate(model, data.test_x, data.test_y, data.mean, data.std)
-        except Diverged as exc:
-            status, reason = "failed", str(exc)
-            restore_good()
-            test_acc, _ = evaluate(model, data.test_x, data.test_y, data.mean, data.std)
-    except Diverged as exc:
-        status, reason = "failed", str(exc)
-        restore_good()
-        test_acc, _ = evaluate(model, data.test_x, data.test_y, data.mean, data.std)
-    except Exception as exc:  # e.g. out of memory: report it, keep the last good weights
-        status, reason = "failed", f"training failed: {type(exc).__name__}: {exc}"
-        restore_good()
-        try:
-            test_acc, _ = evaluate(model, data.test_x, data.test_y, data.mean, data.std)
-        except Exception:
-            test_acc = None
-    model.eval()
-    elapsed = time.perf_counter() - start
-    emit(EndEvent(status, reason, step, epochs_done, test_acc, elapsed))
-    return TrainResult(model, config, status, reason, test_acc, epochs_done, step, elapsed, data.note,
+            if not run.epoch(epoch, stop):
+                status, reason = "stopped", msg("train.reason.stopped_by_user", step=run.step)
+                run.close_window()  # the last steps' losses are checked too
+                break
+    except Exception as exc:  # divergence, out of memory, ...: keep the last good weights
+        status = "failed"
+        reason = exc.message if isinstance(exc, Diverged) else msg("train.reason.error",
+                                                                   error=f"{type(exc).__name__}: {exc}")
+        run.restore_good()
+    test_acc = run.final_accuracy(status)
+    run.model.eval()
+    elapsed = time.perf_counter() - run.start
+    emit(EndEvent(status, reason, run.step, run.epochs_done, test_acc, elapsed))
+    return TrainResult(run.model, config, status, reason, test_acc, run.epochs_done, run.step, elapsed, data.note,
                        data.mean, data.std, list(data.classes), data.name, events)

@@ -104,7 +104,7 @@ def test_idx_round_trip_and_corruption(tmp_path):
 def test_torchvision_mnist_from_files_in_the_data_folder(tmp_path):
     arrays = write_mnist_like(tmp_path / "MNIST" / "raw")
     split = data.load_dataset("mnist", root=tmp_path, download=False)
-    assert split.name == "mnist" and "from" in split.note
+    assert split.name == "mnist" and split.note.key == "data.note.from_folder" and str(tmp_path) in str(split.note)
     assert torch.equal(split.train_x, torch.from_numpy(arrays["train-images-idx3-ubyte"]))
     assert split.test_y.tolist() == arrays["t10k-labels-idx1-ubyte"].tolist()
     assert data.available_datasets(tmp_path)["mnist"]
@@ -114,7 +114,9 @@ def test_offline_mnist_falls_back_to_embedded_and_says_so(tmp_path):
     # port 9 on loopback is closed: the mirror probe fails at once, as it does offline
     split = data.load_dataset("mnist", root=tmp_path, mirrors=["http://127.0.0.1:9/"], timeout=1.0)
     assert split.name == "embedded" and len(split.train_y) == 8000
-    assert "not available" in split.note and "embedded" in split.note
+    assert split.note.key == "data.note.mnist_fallback" and split.note.args["why"].key == "data.error.offline"
+    assert "not available" in str(split.note) and "embedded" in str(split.note)
+    assert "内置" in split.note.render("zh")
     assert not data.available_datasets(tmp_path)["mnist"]
 
 
@@ -144,19 +146,24 @@ def test_fashion_mnist_from_an_idx_folder(tmp_path):
     arrays = write_mnist_like(tmp_path / "fashion", gz=True, seed=5)
     split = data.load_dataset("fashion-mnist", fashion_dirs=[tmp_path / "fashion"])
     assert split.name == "fashion-mnist" and split.classes[9] == "Ankle boot"
+    labels = data.class_labels("fashion-mnist", split.classes)
+    assert [m.english() for m in labels] == data.FASHION_CLASSES and labels[9].render("zh") == "短靴"
+    assert data.class_labels("embedded", data.DIGIT_CLASSES) == data.DIGIT_CLASSES
     assert split.mean == data.FASHION_MEAN
     assert torch.equal(split.train_x, torch.from_numpy(arrays["train-images-idx3-ubyte"]))
 
 
 def test_fashion_mnist_unavailable_offline_is_a_clear_error(tmp_path):
-    with pytest.raises(data.DatasetUnavailable, match="fashion-mnist"):
+    with pytest.raises(data.DatasetUnavailable, match="apt-get install dataset-fashion-mnist") as info:
         data.load_dataset("fashion-mnist", root=tmp_path, fashion_dirs=[tmp_path / "none"],
                           mirrors=["http://127.0.0.1:9/"], timeout=1.0)
+    assert info.value.key == "data.error.fashion_missing" and "apt-get" in info.value.message.render("zh")
 
 
 def test_unknown_dataset():
-    with pytest.raises(ValueError, match="embedded"):
+    with pytest.raises(ValueError, match="embedded") as info:
         data.load_dataset("cifar10")
+    assert info.value.key == "data.error.unknown"
 
 
 def test_normalize_matches_the_torchvision_transform(embedded):

@@ -1,18 +1,24 @@
-"""The job manager: queueing, stop, orphan cleanup, crashed workers, concurrent jobs.
+"""The job manager: queueing, stop, orphan cleanup, crashed workers, concurrent jobs, the per-owner cap.
 
 Every job trains 1 epoch on a few hundred digits, so each takes a few seconds.
 """
 
 import os
+import re
 import signal
+import threading
 import time
 
 import numpy as np
 import pytest
 
 from cnnviz import checkpoints, evaluation
-from cnnviz.jobs import JobManager, plan_logging, save_job_checkpoint
+from cnnviz.jobs import JobManager, TooManyRuns
+from cnnviz.runs import compare_rows, format_seconds, plan_logging
+from cnnviz.saving import save_job_checkpoint
 from cnnviz.training import TrainConfig
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 def tiny(arch="simple_cnn", **kw):
@@ -39,10 +45,11 @@ def wait_for(pred, timeout=90.0):
 
 def assert_no_workers(m):
     for job in m._jobs.values():
-        if job.process is not None:
-            assert not job.process.is_alive()
+        if job.worker is not None:
+            assert job.worker.exitcode() is not None
 
 
+@pytest.mark.slow
 def test_queue_positions_then_both_finish_correctly(manager, tmp_path):
     a = manager.submit(tiny("simple_cnn"), "alice")
     b = manager.submit(tiny("mlp", seed=1), "bob")
@@ -71,20 +78,21 @@ def test_queue_positions_then_both_finish_correctly(manager, tmp_path):
         assert evaluation.accuracy(res.labels, res.preds) == pytest.approx(st.final_test_acc, abs=1e-6)
         assert len(res.wrong_index) == min(64, int((res.labels != res.preds).sum()))
         assert res.wrong_images.shape == (len(res.wrong_index), 28, 28)
-        path = save_job_checkpoint(st, tmp_path / "user", f"{arch} run")
+        path = save_job_checkpoint(st, tmp_path / "user", f"{arch} run", owner="alice")
         model, meta = checkpoints.load_checkpoint(path)
         assert meta.arch == arch and meta.test_acc == pytest.approx(st.final_test_acc)
         with pytest.raises(checkpoints.CheckpointError, match="already exists"):
-            save_job_checkpoint(st, tmp_path / "user", f"{arch} run")
+            save_job_checkpoint(st, tmp_path / "user", f"{arch} run", owner="alice")
     assert_no_workers(manager)
 
 
+@pytest.mark.slow
 def test_stop_keeps_weights_and_charts(manager):
     job = manager.submit(tiny("lenet5", train_limit=2000, epochs=3, batch_size=16, log_every=5), "carol")
     assert wait_for(lambda: len(manager.get(job).steps) >= 3)
     assert manager.stop(job)
     st = manager.wait(job, timeout=60)
-    assert st.status == "stopped" and "stopped by the user" in st.reason
+    assert st.status == "stopped" and st.reason.key == "train.reason.stopped_by_user"
     assert 0 < st.step < st.total_steps and len(st.steps) >= 3
     assert st.result is not None and st.result.checkpoint is not None and st.result.checkpoint.is_file()
     assert st.final_test_acc is not None
@@ -92,18 +100,20 @@ def test_stop_keeps_weights_and_charts(manager):
     assert_no_workers(manager)
 
 
+@pytest.mark.slow
 def test_crashed_worker_gives_failed_state_with_reason(manager):
     job = manager.submit(tiny("lenet5", train_limit=4000, epochs=5, batch_size=16), "dave")
     assert wait_for(lambda: manager.get(job).steps)
     os.kill(manager.get(job).pid, signal.SIGKILL)  # e.g. the kernel's out-of-memory killer
     st = manager.wait(job, timeout=30)
-    assert st.status == "failed"
-    assert "crashed" in st.reason and "SIGKILL" in st.reason
+    assert st.status == "failed" and st.reason.key == "train.reason.crashed"
+    assert "SIGKILL" in str(st.reason) and CJK.search(st.reason.render("zh"))
     assert st.steps  # the charts so far are kept
     assert st.result is None
     assert_no_workers(manager)
 
 
+@pytest.mark.slow
 def test_worker_error_and_divergence(tmp_path):
     m = JobManager(max_jobs=2, root=tmp_path, threads_per_job=1)
     try:
@@ -115,15 +125,17 @@ def test_worker_error_and_divergence(tmp_path):
         bad = m.submit(tiny("mlp", dataset="no-such-dataset"), "erin")
         boom = m.submit(tiny("mlp", lr=1e6, optimizer="sgd"), "erin")
         st = m.wait(bad, timeout=90)
-        assert st.status == "failed" and "unknown dataset 'no-such-dataset'" in st.reason
+        assert st.status == "failed" and "unknown dataset 'no-such-dataset'" in str(st.reason)
+        assert st.reason.key == "data.error.unknown"
         st = m.wait(boom, timeout=90)
-        assert st.status == "failed" and "diverged" in st.reason
+        assert st.status == "failed" and st.reason.key == "train.reason.diverged"
         assert st.result is not None and st.result.checkpoint is not None  # the last good weights
         model, _ = checkpoints.load_checkpoint(st.result.checkpoint)  # finite and loadable
     finally:
         m.close()
 
 
+@pytest.mark.slow
 def test_orphaned_jobs_are_stopped_and_cleaned_up(tmp_path):
     alive = {"hank": True}
     m = JobManager(max_jobs=1, orphan_timeout=3600, root=tmp_path, threads_per_job=1,
@@ -150,17 +162,18 @@ def test_orphaned_jobs_are_stopped_and_cleaned_up(tmp_path):
     assert not tmp_path.joinpath(m._root.name).exists()
 
 
+@pytest.mark.slow
 def test_prewarmed_spare_is_used_and_closed(tmp_path):
     m = JobManager(max_jobs=1, root=tmp_path, threads_per_job=1, prewarm=True)
     try:
         assert wait_for(lambda: m._spare is not None)
-        spare_pid = m._spare.process.pid
+        spare_pid = m._spare.pid
         st = m.wait(m.submit(tiny("mlp"), "jill"), timeout=120)
         assert st.status == "done" and st.pid == spare_pid
-        procs = [j.process for j in m._jobs.values()] + ([m._spare.process] if m._spare else [])
+        workers = [j.worker for j in m._jobs.values()] + ([m._spare] if m._spare else [])
     finally:
         m.close()
-    assert not any(p.is_alive() for p in procs)
+    assert all(w.exitcode() is not None for w in workers)
 
 
 def test_plan_logging():
@@ -168,3 +181,78 @@ def test_plan_logging():
     assert plan_logging(8000, 2000, 64, 1) == (1, 62)   # one epoch: a mid-epoch evaluation too
     assert plan_logging(100, 50, 512, 1) == (1, 0)   # batch larger than the data: one step per epoch
     assert plan_logging(60000, 10000, 64, 5)[1] == 0  # big test set: evaluate at epoch ends only
+
+
+def test_format_seconds_and_compare_rows():
+    assert [format_seconds(x) for x in (None, float("nan"), 0, 75, 3725)] == ["–", "–", "0:00", "1:15", "1:02:05"]
+    from cnnviz.jobs import JobState
+
+    st = JobState("001", "o", tiny("mlp"), status="done", final_test_acc=0.9, train_seconds=2.0, params=7,
+                  n_train=256, epochs=[{}])
+    (row,) = compare_rows([("#1 MLP", st)])
+    assert row["run"] == "#1 MLP" and row["epochs"] == "1/1" and row["samples/s"] == 128 and row["parameters"] == 7
+
+
+def answers_within(fn, seconds=30.0):
+    """Call ``fn`` in a thread; fail if it blocks (a deadlock) instead of answering."""
+    out = []
+    worker = threading.Thread(target=lambda: out.append(fn()), daemon=True)
+    worker.start()
+    worker.join(seconds)
+    assert out, f"{fn} did not answer within {seconds}s: the manager is blocked"
+    return out[0]
+
+
+@pytest.mark.slow
+def test_sigkilled_workers_never_block_the_manager(tmp_path):
+    """Issue 19 item 11: a worker SIGKILLed at any moment, also right after a stop request, leaves the
+    manager answering and the job failed with a translated reason."""
+    m = JobManager(max_jobs=1, orphan_timeout=3600, root=tmp_path, threads_per_job=1, max_per_owner=5)
+    try:
+        for round_ in range(3):
+            job = m.submit(tiny("lenet5", train_limit=4000, epochs=5, batch_size=16), "kim")
+            assert wait_for(lambda job=job: m.get(job).steps, timeout=240)  # a worker starts slowly under load
+            if round_ % 2:
+                m.stop(job)  # the stop request is in flight while the worker dies
+            os.kill(m.get(job).pid, signal.SIGKILL)
+            answers_within(lambda: m.jobs_for("kim"))
+            st = m.wait(job, timeout=30)
+            assert st.status == "failed" and st.reason.key == "train.reason.crashed"
+            assert st.reason.args["exit"].args == {"signal": "SIGKILL"}
+            assert CJK.search(st.reason.render("zh")) and st.steps
+        other = answers_within(lambda: m.submit(tiny("mlp"), "lee"))
+        assert m.wait(other, timeout=120).status == "done"
+        assert_no_workers(m)
+    finally:
+        answers_within(m.close)
+
+
+def test_runs_per_owner_are_capped(tmp_path):
+    m = JobManager(max_jobs=1, orphan_timeout=3600, root=tmp_path, threads_per_job=1, max_per_owner=2)
+    try:
+        first = m.submit(tiny("lenet5", train_limit=4000, epochs=5), "mia")
+        queued = m.submit(tiny("mlp"), "mia")
+        with pytest.raises(TooManyRuns) as info:
+            m.submit(tiny("mlp"), "mia")
+        assert info.value.key == "train.error.too_many_runs" and info.value.args_dict == {"count": 2, "limit": 2}
+        assert CJK.search(info.value.message.render("zh"))
+        nick = m.submit(tiny("mlp"), "nick")  # someone else is not affected
+        assert m.get(nick).queue_position == 2
+        assert m.stop(queued) and m.get(queued).reason.key == "train.reason.cancelled"
+        m.submit(tiny("mlp"), "mia")  # a finished (here: cancelled) run frees a place
+        assert len(m.jobs_for("mia")) == 3 and m.get(first).active
+    finally:
+        m.close()
+
+
+def test_max_runs_per_owner_from_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("CNNVIZ_MAX_RUNS_PER_OWNER", "3")
+    m = JobManager(max_jobs=1, root=tmp_path, threads_per_job=1)
+    try:
+        assert m.max_per_owner == 3
+    finally:
+        m.close()
+    for bad in ("0", "abc"):
+        monkeypatch.setenv("CNNVIZ_MAX_RUNS_PER_OWNER", bad)
+        with pytest.raises(ValueError, match="CNNVIZ_MAX_RUNS_PER_OWNER"):
+            JobManager(max_jobs=1, root=tmp_path, threads_per_job=1)

@@ -1,12 +1,17 @@
-"""AppTest of the training page: a short job end to end, Stop, bad learning rates, reconnecting."""
+"""AppTest of the training page: a short job end to end, Stop, bad settings, the owner token, and every
+refusal and failure in Chinese."""
 
+import os
+import re
+import signal
 import time
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cnnviz import checkpoints
+from cnnviz import checkpoints, data
+from ui.i18n import LANG_KEY
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "training.py")
 
@@ -19,8 +24,9 @@ def env(monkeypatch, tmp_path):
     return tmp_path
 
 
-def page(**query) -> AppTest:
+def page(lang: str = "en", **query) -> AppTest:
     at = AppTest.from_file(PAGE, default_timeout=60)
+    at.session_state[LANG_KEY] = lang
     for k, v in query.items():
         at.query_params[k] = v
     at.run()
@@ -28,14 +34,16 @@ def page(**query) -> AppTest:
     return at
 
 
-def start(at: AppTest, arch: str, epochs: int = 1, lr: str | None = None, limit: int | None = None):
+def start(at: AppTest, arch: str, epochs: int = 1, lr: str | None = None, limit: int | None = None,
+          dataset: str = "embedded"):
     at.selectbox(key="train_arch").set_value(arch).run()
+    at.selectbox(key="train_dataset").set_value(dataset)
     at.number_input(key=f"train_epochs_{arch}").set_value(epochs)
     if lr is not None:
         at.text_input(key=f"train_lr_{arch}").set_value(lr)
     if limit is not None:
         at.number_input(key="train_limit").set_value(limit)
-    at.button(key="FormSubmitter:train_form-▶ Start training").click().run()
+    next(b for b in at.button if b.key and b.key.startswith("FormSubmitter:train_form-")).click().run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 
@@ -55,9 +63,11 @@ def texts(elements):
     return " ".join(str(e.value) for e in elements)
 
 
+@pytest.mark.slow
 def test_short_job_shows_charts_final_accuracy_and_saves(env):
     at = page()
     assert "Conv2d" in at.dataframe[0].value["type"].tolist()  # the torchinfo layer table
+    assert "owner" not in at.query_params  # the owner token never travels in the URL
     start(at, "simple_cnn")
     poll(at, lambda a: "Finished 1 epoch" in texts(a.success))
     charts = at.get("plotly_chart")
@@ -66,25 +76,28 @@ def test_short_job_shows_charts_final_accuracy_and_saves(env):
     acc = float(metrics["Test accuracy"].rstrip("%")) / 100
     assert 0.0 < acc <= 1.0
     assert "test accuracy" in texts(at.success)
-    # save under a name; it lands in the user checkpoint folder with the same accuracy
+    # save under a name: one click, handled by the button's callback, so no rerun can lose it
     name_box = next(t for t in at.text_input if t.key.startswith("name_"))
     name_box.set_value("my simple cnn")
-    # the race this once lost to: the run that first showed the result may have started while the job was
-    # still running, so the live view still counts it as running; on the click's run it notices the end,
-    # and must not rerun the page (that would drop the click) when the page already shows the result
-    at.session_state["train_seen_active"] = {at.session_state["train_selected"]}
     next(b for b in at.button if "Save checkpoint" in str(b.label)).click().run()
-    assert "Saved as **my-simple-cnn**" in texts(at.success)
+    saved = texts(at.success)
+    assert "Saved as **my\\-simple\\-cnn**" in saved and str(env) not in saved  # no server path is shown
     _, meta = checkpoints.load_checkpoint(env / "user" / "my-simple-cnn.safetensors")
     assert meta.arch == "simple_cnn" and meta.test_acc == pytest.approx(acc, abs=5e-5)
-    # a reloaded tab (new session) with the owner in the URL reconnects to the same runs
-    owner = at.query_params["owner"]
-    owner = owner[0] if isinstance(owner, list) else owner
-    again = page(owner=owner)
-    assert "Finished 1 epoch" in texts(again.success)
-    assert len(again.get("plotly_chart")) >= 4
+    # the same name again (overwrite unticked) is refused; ticked, it replaces this user's own file
+    next(b for b in at.button if "Save checkpoint" in str(b.label)).click().run()
+    assert "already exists" in texts(at.error)
+    next(c for c in at.checkbox if c.key.startswith("overwrite_")).check()
+    next(b for b in at.button if "Save checkpoint" in str(b.label)).click().run()
+    assert "Saved as **my\\-simple\\-cnn**" in texts(at.success)
+    # a link with someone's owner token gives no control over their runs
+    owner = at.session_state["cnnviz_owner"]
+    stranger = page(owner=owner)
+    assert "No runs yet" in texts(stranger.info)
+    assert not any(b.key and b.key.startswith("stop_") for b in stranger.button)
 
 
+@pytest.mark.slow
 def test_stop_keeps_weights_and_charts(env):
     at = page()
     start(at, "lenet5", epochs=5, limit=4000)
@@ -104,12 +117,66 @@ def test_stop_keeps_weights_and_charts(env):
 @pytest.mark.parametrize("lr", ["nan", "0", "-0.01", "abc"])
 def test_bad_learning_rate_is_rejected(env, lr):
     at = page()
-    before = len(at.selectbox(key="train_selected").options) if any(
-        s.key == "train_selected" for s in at.selectbox) else 0
     start(at, "mlp", lr=lr)
     assert at.error, "expected an error message"
-    msg = texts(at.error)
-    assert "learning rate" in msg.lower() or "Learning rate" in msg
-    after = len(at.selectbox(key="train_selected").options) if any(
-        s.key == "train_selected" for s in at.selectbox) else 0
-    assert after == before  # nothing was started
+    assert "learning rate" in texts(at.error).lower()
+    assert "No runs yet" in texts(at.info)  # nothing was started
+
+
+# ----------------------------------------------------------------------------- every refusal and failure in Chinese
+
+ENGLISH_SENTENCE = re.compile(r"[A-Za-z]{2,}(?:[ ,;:'()-]+[A-Za-z]{2,}){2,}")
+
+
+def english_sentences(at: AppTest) -> list[str]:
+    """Alerts, captions and toasts that contain three English words in a row (code spans aside)."""
+    found = []
+    for kind in ("error", "warning", "info", "success", "caption", "toast", "exception"):
+        for element in at.get(kind):
+            text = re.sub(r"`[^`]*`", "", str(getattr(element, "value", "")))
+            if ENGLISH_SENTENCE.search(text):
+                found.append(f"{kind}: {text}")
+    return found
+
+
+def owner_jobs(at: AppTest):
+    from ui.training import job_manager  # the server-wide manager the page uses (cached per process)
+
+    return job_manager(), job_manager().jobs_for(at.session_state["cnnviz_owner"])
+
+
+@pytest.mark.slow
+def test_every_refusal_and_failure_reads_in_chinese(env):
+    at = page("zh")
+    for bad in ("abc", "0", "1e999"):   # bad settings: refused before anything starts
+        start(at, "mlp", lr=bad)
+        assert at.error and not english_sentences(at), english_sentences(at)
+    if not data.available_datasets().get("fashion-mnist"):
+        start(at, "mlp", lr="0.001", dataset="fashion-mnist")
+        assert "apt-get install dataset-fashion-mnist" in texts(at.error) and not english_sentences(at)
+    # a diverged run (the Chinese help text invites lr 1e6)
+    start(at, "mlp", lr="1e6")
+    poll(at, lambda a: "发散" in texts(a.error))
+    assert not english_sentences(at), english_sentences(at)
+    # two long runs, then a third: over the per-person cap
+    start(at, "lenet5", epochs=5, limit=4000, lr="0.001")
+    start(at, "lenet5", epochs=5, limit=4000)
+    start(at, "mlp", lr="0.001")
+    assert "最多允许" in texts(at.error) and not english_sentences(at), english_sentences(at)
+    mgr, jobs = owner_jobs(at)
+    running, queued = [j for j in jobs if j.active]
+    poll(at, lambda a: mgr.get(running.id).steps)
+    # a failed worker (killed as the out-of-memory killer would) ...
+    os.kill(mgr.get(running.id).pid, signal.SIGKILL)
+    mgr.wait(running.id, timeout=60)
+    at.session_state["train_selected"] = running.id
+    poll(at, lambda a: "崩溃" in texts(a.error))
+    assert "SIGKILL" in texts(at.error) and not english_sentences(at), english_sentences(at)
+    # ... and a stopped one
+    poll(at, lambda a: mgr.get(queued.id).steps)
+    mgr.stop(queued.id)
+    mgr.wait(queued.id, timeout=120)
+    at.session_state["train_selected"] = queued.id
+    poll(at, lambda a: "停止" in texts(a.warning))
+    assert not english_sentences(at), english_sentences(at)
+    assert "内置 MNIST" in texts(at.caption)   # the data note

@@ -1,6 +1,7 @@
 """The trainer: validation, events, stop, divergence, and a check against a plain PyTorch loop."""
 
 import math
+import re
 import threading
 
 import pytest
@@ -8,7 +9,19 @@ import torch
 import torch.nn.functional as F
 
 from cnnviz import data, models
-from cnnviz.training import EndEvent, EvalEvent, StepEvent, TrainConfig, evaluate, train
+from cnnviz.messages import msg
+from cnnviz.training import (
+    EndEvent,
+    EvalEvent,
+    StepEvent,
+    TrainConfig,
+    TrainConfigError,
+    evaluate,
+    make_optimizer,
+    train,
+)
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 @pytest.fixture(scope="module")
@@ -27,17 +40,23 @@ def small(**kw):
     (dict(lr=float("inf")), "finite"), (dict(lr="fast"), "number"),
     (dict(batch_size=0), "batch size"), (dict(batch_size=1025), "batch size"), (dict(batch_size=2.5), "batch"),
     (dict(epochs=0), "epochs"), (dict(epochs=51), "epochs"), (dict(optimizer="lbfgs"), "optimizer"),
+    (dict(seed=-1), "seed"), (dict(seed=2**31), "seed"), (dict(device="tpu"), "device"),
+    (dict(device="cuda:7"), "device"),
 ])
 def test_invalid_settings_are_rejected_with_a_clear_message(kw, msg):
-    with pytest.raises(ValueError, match=msg):
+    with pytest.raises(TrainConfigError, match=msg) as info:
         TrainConfig(**kw).validate()
+    assert isinstance(info.value, ValueError) and info.value.key.startswith("train.error.")
+    assert CJK.search(info.value.message.render("zh"))  # a key with a Chinese text, not English prose
 
 
 def test_unknown_arch_rejected():
-    with pytest.raises(KeyError):
+    with pytest.raises(TrainConfigError, match="alexnet") as info:
         TrainConfig(arch="alexnet").validate()
+    assert info.value.key == "train.error.arch"
 
 
+@pytest.mark.slow
 def test_events_and_learning(embedded):
     events = []
     result = train(small(log_every=20), data=embedded, callback=events.append)
@@ -56,6 +75,7 @@ def test_events_and_learning(embedded):
     assert result.test_acc > 0.6  # 40 steps of Adam on real digits: far above chance (0.1)
 
 
+@pytest.mark.slow
 def test_periodic_evaluation(embedded):
     events = []
     train(small(eval_every=16, log_every=2), data=embedded, callback=events.append)
@@ -63,6 +83,7 @@ def test_periodic_evaluation(embedded):
     assert evals == [16, 32, 40]
 
 
+@pytest.mark.slow
 def test_stop_between_steps_keeps_weights(embedded):
     stop = threading.Event()
     seen = []
@@ -73,22 +94,27 @@ def test_stop_between_steps_keeps_weights(embedded):
             stop.set()
 
     result = train(small(log_every=1, epochs=3), data=embedded, callback=on_event, stop=stop)
-    assert result.status == "stopped" and "stopped" in result.reason
+    assert result.status == "stopped" and result.reason == msg("train.reason.stopped_by_user", step=3)
     assert result.steps == 3 and result.epochs_completed == 0
     assert result.test_acc is not None and seen[-1].status == "stopped"
     assert all(torch.isfinite(p).all() for p in result.model.parameters())
 
 
+@pytest.mark.slow
 def test_stop_as_callable(embedded):
     result = train(small(), data=embedded, stop=lambda: True)
     assert result.status == "stopped" and result.steps == 0
 
 
+@pytest.mark.slow
 def test_divergence_stops_with_a_reason_and_keeps_the_last_good_weights(embedded):
     torch.manual_seed(0)
     initial = {k: v.clone() for k, v in models.build("simple_cnn").state_dict().items()}
     result = train(small(optimizer="sgd", lr=1e6, epochs=5), data=embedded)
-    assert result.status == "failed" and "diverged" in result.reason and "learning rate" in result.reason
+    assert result.status == "failed" and result.reason.key == "train.reason.diverged"
+    assert result.reason.args["step"] >= 1 and result.reason.args["lr"] == "1e+06"
+    assert "learning rate 1e+06 is probably too high" in str(result.reason)
+    assert "发散" in result.reason.render("zh")
     state = result.model.state_dict()
     assert all(torch.isfinite(v).all() for v in state.values())
     # the snapshot taken before the first step is the only one that gave a sane loss
@@ -97,11 +123,13 @@ def test_divergence_stops_with_a_reason_and_keeps_the_last_good_weights(embedded
     assert result.events[-1].kind == "end" and result.events[-1].status == "failed"
 
 
+@pytest.mark.slow
 def test_batch_larger_than_the_dataset(embedded):
     result = train(small(batch_size=1024, train_limit=300), data=embedded)
     assert result.status == "done" and result.steps == 1
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("opt", ["sgd", "adam", "rmsprop"])
 def test_every_optimizer_trains(embedded, opt):
     lr = {"sgd": 0.05, "adam": 1e-3, "rmsprop": 1e-3}[opt]
@@ -109,11 +137,13 @@ def test_every_optimizer_trains(embedded, opt):
     assert result.status == "done" and result.test_acc > 0.5
 
 
+@pytest.mark.slow
 def test_augmentation_runs(embedded):
     result = train(small(augment=True), data=embedded)
     assert result.status == "done" and result.test_acc > 0.4
 
 
+@pytest.mark.slow
 def test_same_weights_as_a_plain_pytorch_loop(embedded):
     """The reference: pytorch/examples' loop with the same seed, order and batches gives the same model."""
     cfg = small(optimizer="sgd", lr=0.05, train_limit=320, batch_size=64)
@@ -136,6 +166,7 @@ def test_same_weights_as_a_plain_pytorch_loop(embedded):
         torch.testing.assert_close(a, b, msg=k)
 
 
+@pytest.mark.slow
 def test_full_embedded_epoch_reaches_real_accuracy(embedded):
     """One epoch on all 8,000 real training digits: well above 90 % on the 2,000 test digits."""
     result = train(TrainConfig.for_arch("simple_cnn", epochs=1, device="cpu"), data=embedded)
@@ -145,3 +176,56 @@ def test_full_embedded_epoch_reaches_real_accuracy(embedded):
 def test_for_arch_uses_the_registry_settings():
     cfg = TrainConfig.for_arch("cnn", epochs=2)
     assert cfg.optimizer == "sgd" and cfg.lr == models.REGISTRY["cnn"].lr and cfg.epochs == 2
+
+
+@pytest.mark.slow
+def test_an_error_mid_training_fails_with_a_reason_and_the_last_good_weights(embedded):
+    """Any exception (here from the callback, as a broken pipe would be) takes the one failure path."""
+    torch.manual_seed(0)
+    calls = []
+
+    def on_event(e):
+        calls.append(e)
+        if isinstance(e, StepEvent) and e.step == 2:
+            raise MemoryError("pretend the GPU is full")
+
+    result = train(small(log_every=1, epochs=2), data=embedded, callback=on_event)
+    assert result.status == "failed" and result.reason.key == "train.reason.error"
+    assert "MemoryError: pretend the GPU is full" in str(result.reason)
+    assert result.steps == 2 and result.test_acc is not None
+    assert all(torch.isfinite(p).all() for p in result.model.parameters())
+
+
+@pytest.mark.slow
+def test_stop_after_a_diverged_window_reports_the_divergence(embedded):
+    """Stop requested while the last (unchecked) window holds a huge loss: the divergence wins."""
+    checks = []
+
+    def stop_after_five_steps() -> bool:
+        checks.append(1)
+        return len(checks) > 5
+
+    result = train(small(optimizer="sgd", lr=1e6, log_every=50), data=embedded, stop=stop_after_five_steps)
+    assert result.status == "failed" and result.reason.key == "train.reason.diverged" and result.steps == 5
+
+
+def test_the_optimizer_texts_state_the_numbers_the_trainer_uses():
+    """Review defects 6, 8, 15: the update rules with the numbers torch and TrainConfig really use."""
+    from cnnviz import i18n
+
+    adam = make_optimizer("adam", [torch.zeros(1, requires_grad=True)], 1e-3).defaults
+    rmsprop = make_optimizer("rmsprop", [torch.zeros(1, requires_grad=True)], 1e-3).defaults
+    sgd = make_optimizer("sgd", [torch.zeros(1, requires_grad=True)], 1e-3, TrainConfig().momentum).defaults
+    assert adam["betas"] == (0.9, 0.999) and adam["eps"] == 1e-8 and rmsprop["alpha"] == 0.99
+    assert rmsprop["eps"] == 1e-8 and sgd["momentum"] == 0.9
+    for lang in ("en", "zh"):
+        home = i18n.t("home.optimizers", lang)
+        for number in ("μ = 0.9", "β₁ = 0.9", "β₂ = 0.999", "α = 0.99", "ε = 10⁻⁸"):
+            assert number in home, (lang, number)
+        assert "0.9·v + g" in i18n.t("train.loss_explainer", lang)
+    for key in ("home.optimizers", "train.loss_explainer"):
+        zh = i18n.t(key, "zh")
+        assert "去除" not in zh and "把每一步的梯度除以最近梯度的滑动均方根" in zh
+    recommended = i18n.t("train.recommended", "en", seed="003", optimizer="Adam", lr=1e-3, batch=64, epochs=5)
+    assert "source tutorial 003" in recommended and "seed" not in recommended
+    assert "may differ from the tutorial" in recommended   # Adam here; that tutorial trained with SGD
