@@ -327,8 +327,14 @@ def load_dataset(name: str = "embedded", root: Path | str | None = None, downloa
             return _torchvision_split("fashion-mnist", root, download, timeout, mirrors, FASHION_MEAN,
                                       FASHION_STD, list(FASHION_CLASSES), resources)
         except DatasetUnavailable:
-            raise DatasetUnavailable("data.error.fashion_missing", folder=str(root / "FashionMNIST" / "raw")) from None
+            raise fashion_missing(root) from None
     raise DatasetUnavailable("data.error.unknown", name=repr(name), choices=", ".join(DATASETS))
+
+
+def fashion_missing(root: Path | str | None = None) -> DatasetUnavailable:
+    """The error that says Fashion-MNIST is not here and how to install it (or where to put its files)."""
+    root = Path(root) if root is not None else DEFAULT_ROOT
+    return DatasetUnavailable("data.error.fashion_missing", folder=str(root / "FashionMNIST" / "raw"))
 
 
 def available_datasets(root: Path | str | None = None) -> dict[str, bool]:

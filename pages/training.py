@@ -88,7 +88,8 @@ def read_settings(arch: str, available: dict[str, bool], lecture: bool) -> Setti
                                     help=t("train.lr_help"))
         epochs = epochs_col.number_input(t("train.epochs"), 1, MAX_EPOCHS, spec.epochs, key=f"train_epochs_{arch}")
         limit_col, augment_col, batch_col, seed_col = st.columns(4)
-        limit = limit_col.number_input(t("train.limit"), 0, 60000, env_limit("CNNVIZ_TRAIN_LIMIT"), step=500,
+        default_limit = env_limit("CNNVIZ_TRAIN_LIMIT")
+        limit = limit_col.number_input(t("train.limit"), 0, 60000, default_limit, step=500,
                                        key="train_limit", help=t("train.limit_help"))
         augment_col.markdown("&nbsp;")
         augment = augment_col.checkbox(t("train.augment"), key="train_augment", help=t("train.augment_help"))
@@ -112,7 +113,7 @@ def start_run(mgr: JobManager, owner: str, s: Settings, available: dict[str, boo
         st.error(t("train.bad_lr", value=md_escape(repr(s.lr_text))))
         return
     if s.dataset == "fashion-mnist" and not available.get("fashion-mnist"):
-        st.error(tm(msg("data.error.fashion_missing", folder="data/FashionMNIST/raw")))
+        st.error(tm(data.fashion_missing()))
         return
     test_limit = env_limit("CNNVIZ_TEST_LIMIT")
     n_train, n_test = SIZES[s.dataset if available.get(s.dataset) else "embedded"]
