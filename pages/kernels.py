@@ -9,6 +9,7 @@ from ui import kernels_view as view
 from ui.i18n import t, tm
 from ui.image_source import describe, pick_image
 from ui.sidebar import lecture_mode
+from ui.url_state import apply_link, write_link
 
 
 def choose_image():
@@ -32,6 +33,7 @@ def main() -> None:
     lecture = lecture_mode()    # lecture mode: bigger figures, no dilation or padding mode
     st.title(t("kern.title"))
     st.markdown(t("kern.intro"))
+    apply_link(view.LINKED)
     image_col, kernel_col, settings_col = st.columns([1.1, 1.1, 1], gap="large")
     with image_col:
         img = choose_image()
@@ -42,6 +44,7 @@ def main() -> None:
     with settings_col:
         st.subheader(t("kern.settings"))
         params, scaling = view.choose_settings(choice, lecture)
+    write_link(view.LINKED)
     if img is None or choice.stack is None:
         return
     result = convolve(img, choice, params)

@@ -10,8 +10,13 @@ from cnnviz.images import to_gray
 from ui.i18n import lang, t, tf, tm
 from ui.image_source import describe, pick_image, upscale_nearest
 from ui.sidebar import lecture_mode, styled
+from ui.url_state import apply_link, choice, flag, integer, write_link
 
 NO_BAR = {"displayModeBar": False}
+LINKED = {   # the choices a link to this page carries (ui.url_state); the widgets below use the same ranges
+    "pool_kind": choice(pooling.KINDS), "pool_kernel": integer(1, 64, 2), "pool_stride": integer(0, 64, 2),
+    "pool_padding": integer(0, 32, 0), "pool_ceil": flag(False), "pool_color": choice(["gray", "rgb"]),
+}
 
 
 def choose_settings(lecture: bool) -> tuple[pooling.PoolParams, str]:
@@ -136,6 +141,7 @@ def example_section(params: pooling.PoolParams) -> None:
 def main() -> None:
     st.title(t("pool.title"))
     st.markdown(t("pool.intro"))
+    apply_link(LINKED)
     image_col, settings_col = st.columns([1.2, 1], gap="large")
     with image_col:
         st.subheader(t("pool.image"))
@@ -145,6 +151,7 @@ def main() -> None:
     with settings_col:
         st.subheader(t("pool.settings"))
         params, color = choose_settings(lecture_mode())
+    write_link(LINKED)
     if img is not None:
         image_section(img, params, color)
     example_section(params)

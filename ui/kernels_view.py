@@ -20,6 +20,8 @@ from ui.common import checkpoint_options, load_model, md_escape
 from ui.i18n import lang, t, tf, tm
 from ui.interact import picture_click, take_pick
 from ui.sidebar import styled
+from ui.url_state import choice as link_choice
+from ui.url_state import integer as link_integer
 
 CUSTOM = "custom"
 DISPLAY_SIDE = 900
@@ -119,6 +121,15 @@ def show_kernel(choice: KernelChoice) -> None:
 
 
 # ----------------------------------------------------------------------------- the settings
+
+LINKED = {   # the choices a link to this page carries (ui.url_state); the widgets below use the same ranges
+    "kernels_preset": link_choice([*kernels.PRESETS, CUSTOM]),
+    "kernels_color": link_choice(list(kernels.COLOR_MODES)),
+    "kernels_stride": link_integer(0, 16, 1),
+    "kernels_padding": link_integer(0, 64, 0),
+    "kernels_dilation": link_integer(1, 16, 1),
+    "kernels_padding_mode": link_choice(list(kernels.PADDING_MODES)),
+}
 
 def choose_settings(choice: KernelChoice, lecture: bool) -> tuple[kernels.ConvParams, str]:
     """Colour mode, stride, padding, dilation, padding mode and the display scaling."""
