@@ -56,3 +56,21 @@ def reexec_with_malloc_tunables(argv: list[str] | None = None) -> None:
     sys.stdout.flush()
     sys.stderr.flush()
     os.execve(sys.executable, args, env)
+
+
+def release_free_memory() -> bool:
+    """Hand memory that is free inside the C heap back to the system (glibc's ``malloc_trim(0)``, which also
+    releases whole free pages inside the heap, not only at its top); False where there is no glibc.
+
+    :data:`MALLOC_TUNABLES` keep up to 512 MB of freed memory for the next image, so after a session ends
+    its memory would stay counted to the server; ``ui.compat.collect_garbage`` calls this after collecting
+    the ended sessions."""
+    import ctypes
+
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return False
+    trim.argtypes = [ctypes.c_size_t]
+    trim(0)
+    return True
