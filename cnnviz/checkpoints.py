@@ -36,6 +36,8 @@ MAX_BYTES = 64 * 1024 * 1024      # far above the largest registry model (~1.7 M
 MAX_HEADER = 64 * 1024            # the largest shipped header (DenseNet's) is under 5 KB
 MAX_CLASS_NAME = 40               # characters of one class name
 MAX_TEXT = 500                    # characters of a free-text metadata field (note, date, ...)
+# not allowed in a class name: markup that HTML (plotly labels), markdown links and images, or LaTeX act on
+MARKUP_CHARS = frozenset("<>&[]$`\\")
 SHIPPED_DIR = Path(__file__).resolve().parents[1] / "checkpoints"
 
 _NAME_RE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -139,7 +141,7 @@ def _check_classes(arch: str, classes: object) -> None:
         raise CheckpointError("ckpt.error.class_count", n=n, arch=arch, expected=expected)
     for i, name in enumerate(classes):
         if (not isinstance(name, str) or not name.strip() or len(name) > MAX_CLASS_NAME
-                or _has_control(name)):
+                or _has_control(name) or MARKUP_CHARS.intersection(name)):
             raise CheckpointError("ckpt.error.class_name", index=i, limit=MAX_CLASS_NAME)
 
 

@@ -244,6 +244,9 @@ def test_a_header_over_the_cap_is_refused_before_it_is_read(tmp_path):
     ({"classes": ["a\nb"] + [str(i) for i in range(9)]}, "ckpt.error.class_name"),
     ({"classes": ["\u202eevil"] + [str(i) for i in range(9)]}, "ckpt.error.class_name"),   # bidi override
     ({"classes": ["  "] + [str(i) for i in range(9)]}, "ckpt.error.class_name"),
+    ({"classes": ['<a href="http://e.vu">0</a>'] + [str(i) for i in range(9)]}, "ckpt.error.class_name"),
+    ({"classes": ["![x](http://e/i.png)"] + [str(i) for i in range(9)]}, "ckpt.error.class_name"),
+    ({"classes": ["$x^2$"] + [str(i) for i in range(9)]}, "ckpt.error.class_name"),
     ({"test_acc": 1.5}, "ckpt.error.test_acc"),
     ({"test_acc": -0.01}, "ckpt.error.test_acc"),
     ({"test_acc": "0.9"}, "ckpt.error.test_acc"),

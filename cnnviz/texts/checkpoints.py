@@ -20,7 +20,7 @@ EN = {
     "ckpt.error.bad_field": "its metadata field “{field}” has a wrong type or value",
     "ckpt.error.class_count": "it lists {n} class names, but the {arch} network has {expected} outputs",
     "ckpt.error.class_name": "class name number {index} is not a short plain text (1 to {limit} characters, "
-                             "no control characters)",
+                             "no control characters and none of < > & [ ] $ ` \\)",
     "ckpt.error.missing_weights": "its weights do not match the {arch} architecture (missing {keys})",
     "ckpt.error.extra_weights": "its weights do not match the {arch} architecture (unexpected {keys})",
     "ckpt.error.shape": "its weights do not match the {arch} architecture ({weight}: shape {shape}, "
@@ -48,7 +48,8 @@ ZH = {
     "ckpt.error.test_acc": "它记录的测试准确率 {value} 不在 0 到 1 之间",
     "ckpt.error.bad_field": "它的元数据字段“{field}”类型或取值有误",
     "ckpt.error.class_count": "它列出了 {n} 个类别名称，但 {arch} 网络有 {expected} 个输出",
-    "ckpt.error.class_name": "第 {index} 个类别名称不是简短的纯文本（1 到 {limit} 个字符，不含控制字符）",
+    "ckpt.error.class_name": "第 {index} 个类别名称不是简短的纯文本"
+                             "（1 到 {limit} 个字符，不含控制字符，也不含 < > & [ ] $ ` \\）",
     "ckpt.error.missing_weights": "它的权重与 {arch} 网络结构不符（缺少 {keys}）",
     "ckpt.error.extra_weights": "它的权重与 {arch} 网络结构不符（多出 {keys}）",
     "ckpt.error.shape": "它的权重与 {arch} 网络结构不符（{weight}：形状为 {shape}，应为 {expected}）",
