@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import string
 import unicodedata
 from pathlib import Path
 
 import streamlit as st
 
-from cnnviz import checkpoints, data
+from cnnviz import checkpoints, data, settings
 from ui.i18n import t
 
 
@@ -71,7 +70,7 @@ def checkpoint_options() -> dict[str, checkpoints.CheckpointInfo]:
 
 def user_checkpoint_dir() -> Path:
     """Where users' own checkpoints are saved (``CNNVIZ_USER_CHECKPOINTS``, default ``checkpoints/user``)."""
-    return Path(os.environ.get("CNNVIZ_USER_CHECKPOINTS", "checkpoints/user"))
+    return settings.read_settings().user_checkpoints
 
 
 _MD_SPECIAL = frozenset(string.punctuation)   # CommonMark lets a backslash escape any ASCII punctuation
