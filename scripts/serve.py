@@ -37,9 +37,11 @@ def main(args: list[str]) -> int:
     settings = check_settings()
     if settings is None:
         return 2
-    from cnnviz.runtime import reexec_with_malloc_tunables
+    from cnnviz.runtime import malloc_tuned
 
-    reexec_with_malloc_tunables()
+    if settings.malloc_tune and not malloc_tuned() and sys.platform.startswith("linux"):
+        print("cnnviz: glibc's malloc is not tuned for image-sized arrays (GLIBC_TUNABLES must be set before "
+              "Python starts: run scripts/run.sh, or see cnnviz/runtime.py)", file=sys.stderr)
     # One torch thread per page run (default 1): a lecture hall's sessions already run in parallel, and every
     # script thread that runs a torch op with two threads brings its own OpenMP team, so 20 sessions meant 40
     # busy threads on 2 cores (benchmarks/LOAD_RESULTS.md).  Training workers set their own thread count.

@@ -11,6 +11,7 @@ Pinned: the versions in ``requirements.txt`` (:data:`PINNED`).
 from __future__ import annotations
 
 import asyncio
+import functools
 import gc
 import logging
 import threading
@@ -31,6 +32,8 @@ PRIVATE_NAMES = [
     ("streamlit.runtime.memory_session_storage", "MemorySessionStorage._cache"),
     ("streamlit.runtime.caching.ttl_cache", "TTLCache.expire"),
     ("streamlit.runtime.app_session", "AppSession.shutdown"),
+    ("plotly.tools", "return_figure_from_figure_or_data"),
+    ("plotly.basedatatypes", "BaseFigure.to_dict"),
 ]
 
 
@@ -46,6 +49,32 @@ def route_with_st_navigation_only() -> None:
     from streamlit.runtime.pages_manager import PagesManager
 
     PagesManager.uses_pages_directory = False
+
+
+# ----------------------------------------------------------------------------- plotly figures sent as they are
+
+def prevalidated_figure(spec: dict):
+    """A figure dict that ``st.plotly_chart`` sends as it is, without validating it again.
+
+    Why: ``st.plotly_chart`` validates a plain dict by building a ``go.Figure`` from it (~2–4 ms per figure
+    and rerun), while it takes any plotly ``BaseFigure`` as already valid and only calls its ``to_dict()``
+    (``plotly.tools.return_figure_from_figure_or_data``).  The feature-map page's figures come from the
+    ``cnnviz.figures.*_spec`` builders, which the tests validate with ``go.Figure``, so the object is made
+    without ``__init__`` (no validation) and only :meth:`to_dict` may be used on it."""
+    fig = object.__new__(_spec_figure_class())
+    object.__setattr__(fig, "_spec", spec)
+    return fig
+
+
+@functools.cache
+def _spec_figure_class() -> type:
+    import plotly.graph_objects as go
+
+    class _SpecFigure(go.Figure):
+        def to_dict(self):
+            return self.__dict__["_spec"]
+
+    return _SpecFigure
 
 
 # ----------------------------------------------------------------------------- the current script run
