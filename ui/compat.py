@@ -10,7 +10,7 @@ Pinned: the versions in ``requirements.txt`` (:data:`PINNED`).
 
 from __future__ import annotations
 
-import asyncio
+import concurrent.futures
 import functools
 import gc
 import logging
@@ -170,16 +170,22 @@ def reap_sessions(timeout: float = 10.0) -> tuple[int, int]:
     if not loop.is_running():
         return 0, 0
 
-    async def on_loop() -> tuple[int, int]:
-        mgr = runtime._session_mgr                 # private: no public accessor for the session manager
-        storage = getattr(mgr, "_session_storage", None)   # private: where disconnected sessions wait
-        cache = getattr(storage, "_cache", None)           # private: MemorySessionStorage's TTLCache
-        expired = cache.expire() if cache is not None else []
-        for _, info in expired:
-            info.session.shutdown()                # frees its uploaded files and media, as close_session does
-        return len(expired), mgr.num_sessions()
+    done: concurrent.futures.Future[tuple[int, int]] = concurrent.futures.Future()
 
-    return asyncio.run_coroutine_threadsafe(on_loop(), loop).result(timeout)
+    def on_loop() -> None:
+        try:
+            mgr = runtime._session_mgr                 # private: no public accessor for the session manager
+            storage = getattr(mgr, "_session_storage", None)   # private: where disconnected sessions wait
+            cache = getattr(storage, "_cache", None)           # private: MemorySessionStorage's TTLCache
+            expired = cache.expire() if cache is not None else []
+            for _, info in expired:
+                info.session.shutdown()                # frees its uploaded files and media, as close_session does
+            done.set_result((len(expired), mgr.num_sessions()))
+        except Exception as exc:
+            done.set_exception(exc)
+
+    loop.call_soon_threadsafe(on_loop)
+    return done.result(timeout)
 
 
 def collect_garbage() -> int:
