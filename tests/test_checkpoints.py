@@ -300,3 +300,13 @@ def test_messages_translate(tmp_path):
     assert str(err) == "Cannot load acc.safetensors: its recorded test accuracy 3 is not between 0 and 1"
     zh = Msg(err.key, err.args_dict).render("zh")
     assert "无法加载" in zh and "测试准确率" in zh and "accuracy" not in zh
+
+
+def test_a_page_can_say_which_files_were_skipped(saved, tmp_path):
+    from ui.common import skipped_note
+
+    (tmp_path / "bad_[x](y).safetensors").write_bytes(b"nope")
+    infos = C.list_checkpoints(tmp_path)
+    note = skipped_note(infos)
+    assert note.startswith("1 checkpoint file(s)") and "bad\\_\\[x\\]\\(y\\)\u2060\\.safetensors" in note
+    assert skipped_note([i for i in infos if i.usable]) is None

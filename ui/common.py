@@ -68,6 +68,15 @@ def checkpoint_options() -> dict[str, checkpoints.CheckpointInfo]:
     return out
 
 
+def skipped_note(infos) -> str | None:
+    """A sentence for a page (markdown-safe) naming the listed checkpoint files that cannot be used, or None.
+    Each one's reason is ``ui.i18n.tm(info.problem, md=True)``."""
+    bad = checkpoints.skipped(list(infos))
+    if not bad:
+        return None
+    return t("ckpt.skipped", n=len(bad), names=", ".join(md_escape(i.path.name) for i in bad))
+
+
 def user_checkpoint_dir() -> Path:
     """Where users' own checkpoints are saved (``CNNVIZ_USER_CHECKPOINTS``, default ``checkpoints/user``)."""
     return settings.read_settings().user_checkpoints
