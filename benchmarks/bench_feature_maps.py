@@ -13,7 +13,7 @@
     python benchmarks/bench_feature_maps.py [--runs 200] [--page-runs 15] [--archs lenet5,densenet]
     taskset -c 0,1 python benchmarks/bench_feature_maps.py     # two CPU cores, as in the target
 
-It runs with glibc's malloc tuned as ``scripts/serve.py`` starts the app (``cnnviz/runtime.py``);
+It runs with glibc's malloc tuned as ``scripts/run.sh`` starts the app (``cnnviz/runtime.py``);
 ``--untuned-malloc`` keeps glibc's defaults.
 """
 
@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import base64
 import io
+import logging
 import os
 import sys
 import time
@@ -39,6 +40,18 @@ from cnnviz import featuremaps as fm  # noqa: E402
 
 if __name__ == "__main__" and "--untuned-malloc" not in sys.argv:
     runtime.reexec_with_malloc_tunables()      # the allocator settings the app's launcher uses
+
+
+class _NoMissingContextWarning(logging.Filter):
+    """AppTest runs parts of the page (widgets' ``format_func``, caches) in this process's main thread, where
+    Streamlit logs "missing ScriptRunContext" for each call: thousands of lines that bury the tables.  A
+    filter, not a level: Streamlit resets its loggers' levels when it configures itself."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "missing ScriptRunContext" not in record.getMessage()
+
+
+logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(_NoMissingContextWarning())
 
 
 def canvases(n: int, seed: int = 0) -> list[np.ndarray]:

@@ -7,8 +7,8 @@ magnitude (OpenCV: two filter2D and cv2.magnitude).  Prints median times and cnn
 
 Each side gets the image in its best layout and runs as the app runs it: cnnviz gets colour images as
 the app's loader stores them (RGBX, four floats a pixel: ``cnnviz.images.rgbx``) and the script restarts
-itself with glibc's malloc tuned as ``scripts/serve.py`` starts the server (``cnnviz.runtime``;
-``--untuned-malloc`` keeps glibc's defaults, for both libraries).  OpenCV is timed on ``H×W×3`` and
+itself with glibc's malloc tuned as ``scripts/run.sh`` starts the server (``cnnviz.runtime``, a documented
+re-exec; ``--untuned-malloc`` keeps glibc's defaults, for both libraries).  OpenCV is timed on ``H×W×3`` and
 ``H×W×4`` and the faster is the reference.  Each timing starts after a short pause, so the other
 library's worker threads have gone idle.
 
@@ -91,7 +91,7 @@ def main() -> None:
          lambda: kernels.apply_kernels(stored, np.stack([sobel_x, sobel_y]), rgb, "magnitude").output,
          {"H×W×3": lambda: cv_magnitude(img), "H×W×4": lambda: cv_magnitude(img4)[..., :3]}),
     ]
-    print("malloc: " + ("GLIBC_TUNABLES=" + os.environ.get("GLIBC_TUNABLES", "") + " (as scripts/serve.py runs the app)"
+    print("malloc: " + ("GLIBC_TUNABLES=" + os.environ.get("GLIBC_TUNABLES", "") + " (as scripts/run.sh runs the app)"
                         if runtime.malloc_tuned() else "glibc defaults"))
     print(f"image 1920×1080 float32, zero padding 1; torch {torch.__version__} "
           f"({torch.get_num_threads()} threads), OpenCV {cv2.__version__} ({cv2.getNumThreads()} threads)")

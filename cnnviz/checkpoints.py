@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import functools
 import json
 import math
 import os
 import re
 import struct
 import tempfile
+import unicodedata
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -31,14 +33,21 @@ from .messages import MessageError
 FORMAT = "cnnviz-checkpoint/1"
 SUFFIX = ".safetensors"
 MAX_BYTES = 64 * 1024 * 1024      # far above the largest registry model (~1.7 MB)
-MAX_HEADER = 1024 * 1024
+MAX_HEADER = 64 * 1024            # the largest shipped header (DenseNet's) is under 5 KB
+MAX_CLASS_NAME = 40               # characters of one class name
+MAX_TEXT = 500                    # characters of a free-text metadata field (note, date, ...)
+# not allowed in a class name: markup that HTML (plotly labels), markdown links and images, or LaTeX act on
+MARKUP_CHARS = frozenset("<>&[]$`\\")
 SHIPPED_DIR = Path(__file__).resolve().parents[1] / "checkpoints"
 
 _NAME_RE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-class CheckpointError(ValueError):
-    """A checkpoint cannot be saved or loaded; the message says why, for the user."""
+class CheckpointError(MessageError):
+    """A checkpoint cannot be saved or loaded; :attr:`message` says why, for the user (keys ``ckpt.error.*``).
+
+    A :class:`~cnnviz.messages.MessageError`, hence still a ``ValueError``: ``str(err)`` is the English text.
+    """
 
 
 @dataclass
@@ -64,27 +73,86 @@ class CheckpointMeta:
         return {"cnnviz": json.dumps(asdict(self))}
 
     @classmethod
-    def from_header(cls, header: dict[str, str] | None) -> CheckpointMeta:
-        if not header or "cnnviz" not in header:
-            raise CheckpointError("it has no cnnviz metadata (is it a cnnviz checkpoint?)")
+    def from_header(cls, header: object) -> CheckpointMeta:
+        """The metadata of a safetensors header's ``__metadata__``, every field checked for its type and range
+        (a file in a shared folder is untrusted); raises :class:`CheckpointError`."""
+        if not isinstance(header, dict) or "cnnviz" not in header:
+            raise CheckpointError("ckpt.error.no_metadata")
+        text = header["cnnviz"]
+        if not isinstance(text, str):
+            raise CheckpointError("ckpt.error.metadata_unreadable")
         try:
-            raw = json.loads(header["cnnviz"])
-            known = {k: raw[k] for k in cls.__dataclass_fields__ if k in raw}
-            meta = cls(**known)
-        except (TypeError, ValueError) as exc:
-            raise CheckpointError(f"its metadata is unreadable ({exc})") from None
-        if not isinstance(meta.arch, str) or meta.arch not in models.REGISTRY:
-            raise CheckpointError(f"it is for an unknown architecture {meta.arch!r}")
-        for name in ("mean", "std"):
-            v = getattr(meta, name)
-            if not isinstance(v, (int, float)) or not math.isfinite(v) or (name == "std" and v <= 0):
-                raise CheckpointError(f"its normalization {name} {v!r} is invalid")
-        if not isinstance(meta.classes, list) or len(meta.classes) != 10:
-            raise CheckpointError("it does not list 10 class names")
+            raw = json.loads(text)
+        except (ValueError, RecursionError):
+            raise CheckpointError("ckpt.error.metadata_unreadable") from None
+        if not isinstance(raw, dict):
+            raise CheckpointError("ckpt.error.metadata_unreadable")
+        meta = cls(**{k: raw[k] for k in cls.__dataclass_fields__ if k in raw})
+        _check_meta(meta)
         return meta
 
 
-class SaveError(CheckpointError, MessageError):
+_INT_FIELDS = ("epochs", "batch_size", "seed")
+_TEXT_FIELDS = ("dataset", "date", "optimizer", "note", "format")
+
+
+def _is_number(v: object) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _check_meta(meta: CheckpointMeta) -> None:
+    """Types and ranges of every field (raises :class:`CheckpointError` naming the first bad one)."""
+    if not isinstance(meta.arch, str) or meta.arch not in models.REGISTRY:
+        raise CheckpointError("ckpt.error.unknown_arch", arch=str(meta.arch)[:MAX_CLASS_NAME])
+    for name in ("mean", "std"):
+        v = getattr(meta, name)
+        if not _is_number(v) or (name == "std" and v <= 0):
+            raise CheckpointError("ckpt.error.bad_norm", field=name, value=repr(v)[:MAX_CLASS_NAME])
+    if meta.test_acc is not None and not (_is_number(meta.test_acc) and 0 <= meta.test_acc <= 1):
+        raise CheckpointError("ckpt.error.test_acc", value=repr(meta.test_acc)[:MAX_CLASS_NAME])
+    for name in _TEXT_FIELDS:
+        v = getattr(meta, name)
+        if not isinstance(v, str) or len(v) > MAX_TEXT or _has_control(v):
+            raise CheckpointError("ckpt.error.bad_field", field=name)
+    for name in _INT_FIELDS:
+        v = getattr(meta, name)
+        if v is None and name != "epochs":
+            continue
+        if not isinstance(v, int) or isinstance(v, bool) or v < 0 or v > 2**63:
+            raise CheckpointError("ckpt.error.bad_field", field=name)
+    for name in ("lr", "train_seconds"):
+        v = getattr(meta, name)
+        if v is not None and not (_is_number(v) and v >= 0):
+            raise CheckpointError("ckpt.error.bad_field", field=name)
+    if not isinstance(meta.augment, bool):
+        raise CheckpointError("ckpt.error.bad_field", field="augment")
+    _check_classes(meta.arch, meta.classes)
+
+
+def _has_control(text: str) -> bool:
+    """Whether ``text`` holds a control, format or unassigned character (line breaks, bidi overrides, NUL…)."""
+    return any(unicodedata.category(c)[0] == "C" for c in text)
+
+
+def _check_classes(arch: str, classes: object) -> None:
+    expected = num_outputs(arch)
+    if not isinstance(classes, list) or len(classes) != expected:
+        n = len(classes) if isinstance(classes, list) else 0
+        raise CheckpointError("ckpt.error.class_count", n=n, arch=arch, expected=expected)
+    for i, name in enumerate(classes):
+        if (not isinstance(name, str) or not name.strip() or len(name) > MAX_CLASS_NAME
+                or _has_control(name) or MARKUP_CHARS.intersection(name)):
+            raise CheckpointError("ckpt.error.class_name", index=i, limit=MAX_CLASS_NAME)
+
+
+@functools.cache
+def num_outputs(arch: str) -> int:
+    """How many classes the architecture's output layer scores (a forward pass on one blank digit, once)."""
+    with torch.no_grad():
+        return int(models.build(arch).eval()(torch.zeros(1, 1, 28, 28)).shape[-1])
+
+
+class SaveError(CheckpointError):
     """A checkpoint cannot be saved: a message key plus arguments (``train.save.*``)."""
 
 
@@ -193,17 +261,24 @@ def saved_by(path: Path | str) -> str | None:
 
 
 def _parse_header(blob: bytes) -> dict:
+    """The JSON header of safetensors bytes (8-byte little-endian length, then JSON), with its
+    ``__metadata__`` checked to be a dict of strings; raises :class:`CheckpointError`."""
     if len(blob) < 8:
-        raise CheckpointError("the file is empty or truncated")
+        raise CheckpointError("ckpt.error.empty")
     (n,) = struct.unpack("<Q", blob[:8])
-    if n > MAX_HEADER or 8 + n > len(blob):
-        raise CheckpointError("the file is truncated or not a safetensors file")
+    if n > MAX_HEADER:
+        raise CheckpointError("ckpt.error.header_too_big", size=n, limit=MAX_HEADER)
+    if 8 + n > len(blob):
+        raise CheckpointError("ckpt.error.truncated")
     try:
         header = json.loads(blob[8:8 + n])
-    except (UnicodeDecodeError, ValueError):
-        raise CheckpointError("the file is corrupt or not a safetensors file") from None
+    except (ValueError, RecursionError):   # UnicodeDecodeError is a ValueError; deep nesting a RecursionError
+        raise CheckpointError("ckpt.error.corrupt") from None
     if not isinstance(header, dict):
-        raise CheckpointError("the file is corrupt or not a safetensors file")
+        raise CheckpointError("ckpt.error.corrupt")
+    extra = header.get("__metadata__", {})
+    if not isinstance(extra, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in extra.items()):
+        raise CheckpointError("ckpt.error.metadata_unreadable")
     return header
 
 
@@ -211,102 +286,129 @@ def _validate_state(arch: str, state: dict[str, torch.Tensor]) -> None:
     reference = models.build(arch).state_dict()
     missing = sorted(set(reference) - set(state))
     extra = sorted(set(state) - set(reference))
-    if missing or extra:
-        parts = []
-        if missing:
-            parts.append(f"missing {', '.join(missing[:3])}{'...' if len(missing) > 3 else ''}")
-        if extra:
-            parts.append(f"unexpected {', '.join(extra[:3])}{'...' if len(extra) > 3 else ''}")
-        raise CheckpointError(f"its weights do not match the {arch} architecture ({'; '.join(parts)})")
+    if missing:
+        raise CheckpointError("ckpt.error.missing_weights", arch=arch, keys=_some(missing))
+    if extra:
+        raise CheckpointError("ckpt.error.extra_weights", arch=arch, keys=_some(extra))
     for key, ref in reference.items():
         t = state[key]
         if tuple(t.shape) != tuple(ref.shape):
-            raise CheckpointError(f"its weights do not match the {arch} architecture "
-                                  f"({key}: shape {tuple(t.shape)}, expected {tuple(ref.shape)})")
+            raise CheckpointError("ckpt.error.shape", arch=arch, weight=key, shape=tuple(t.shape),
+                                  expected=tuple(ref.shape))
         if t.dtype != ref.dtype:
-            raise CheckpointError(f"{key} has dtype {t.dtype}, expected {ref.dtype}")
+            raise CheckpointError("ckpt.error.dtype", weight=key, dtype=str(t.dtype), expected=str(ref.dtype))
         if t.is_floating_point() and not torch.isfinite(t).all():
-            raise CheckpointError(f"{key} contains NaN or infinite values")
+            raise CheckpointError("ckpt.error.nonfinite", weight=key)
+
+
+def _some(keys: list[str]) -> str:
+    return ", ".join(keys[:3]) + ("…" if len(keys) > 3 else "")
+
+
+def _in_file(key: str, source: str, exc: CheckpointError) -> CheckpointError:
+    """``exc`` as the reason inside "Cannot load/read {source}: …" (the name kept to its last 80 characters)."""
+    return CheckpointError(key, source=str(source)[-80:], reason=exc.message)
 
 
 def from_bytes(blob: bytes, source: str = "checkpoint") -> tuple[nn.Module, CheckpointMeta]:
-    """Validate and load; raises :class:`CheckpointError` with a user-facing message."""
-    from safetensors import SafetensorError
+    """Validate and load; raises :class:`CheckpointError` (key ``ckpt.error.cannot_load``, the reason inside)."""
     from safetensors.torch import load
 
     try:
         if len(blob) > MAX_BYTES:
-            raise CheckpointError(f"it is {len(blob) / 2**20:.1f} MiB, over the {MAX_BYTES // 2**20} MiB limit")
+            raise CheckpointError("ckpt.error.too_big", mib=len(blob) / 2**20, limit=MAX_BYTES // 2**20)
         header = _parse_header(blob)
         meta = CheckpointMeta.from_header(header.get("__metadata__"))
         try:
             state = load(blob)
-        except (SafetensorError, ValueError, RuntimeError, OSError) as exc:
-            raise CheckpointError(f"the file is corrupt or truncated ({exc})") from None
+        except Exception:   # SafetensorError, ValueError, …: whatever the parser says about hostile bytes
+            raise CheckpointError("ckpt.error.corrupt_weights") from None
         _validate_state(meta.arch, state)
         model = models.build(meta.arch)
         model.load_state_dict(state)
         model.eval()
         return model, meta
     except CheckpointError as exc:
-        raise CheckpointError(f"Cannot load {source}: {exc}") from None
+        raise _in_file("ckpt.error.cannot_load", source, exc) from None
 
 
 def load_checkpoint(path: Path | str) -> tuple[nn.Module, CheckpointMeta]:
     path = Path(path)
     try:
         size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise CheckpointError("ckpt.error.too_big", mib=size / 2**20, limit=MAX_BYTES // 2**20)
+        blob = path.read_bytes()
     except OSError as exc:
-        raise CheckpointError(f"Cannot load {path.name}: {exc.strerror or exc}") from None
-    if size > MAX_BYTES:
-        raise CheckpointError(f"Cannot load {path.name}: it is {size / 2**20:.1f} MiB, "
-                              f"over the {MAX_BYTES // 2**20} MiB limit")
-    return from_bytes(path.read_bytes(), path.name)
+        raise _in_file("ckpt.error.cannot_load", path.name, _os_error(exc)) from None
+    except CheckpointError as exc:
+        raise _in_file("ckpt.error.cannot_load", path.name, exc) from None
+    return from_bytes(blob, path.name)
+
+
+def _os_error(exc: OSError) -> CheckpointError:
+    return CheckpointError("ckpt.error.os", error=exc.strerror or type(exc).__name__)
 
 
 def read_meta(path: Path | str) -> CheckpointMeta:
-    """Only the metadata (cheap: reads the header, not the weights)."""
+    """Only the metadata (cheap: reads the header, at most :data:`MAX_HEADER` bytes, not the weights)."""
     path = Path(path)
     try:
         with open(path, "rb") as f:
             head = f.read(8)
             if len(head) < 8:
-                raise CheckpointError("the file is empty or truncated")
+                raise CheckpointError("ckpt.error.empty")
             (n,) = struct.unpack("<Q", head)
             if n > MAX_HEADER:
-                raise CheckpointError("the file is corrupt or not a safetensors file")
+                raise CheckpointError("ckpt.error.header_too_big", size=n, limit=MAX_HEADER)
             blob = head + f.read(n)
         return CheckpointMeta.from_header(_parse_header(blob).get("__metadata__"))
     except OSError as exc:
-        raise CheckpointError(f"Cannot read {path.name}: {exc.strerror or exc}") from None
+        raise _in_file("ckpt.error.cannot_read", path.name, _os_error(exc)) from None
     except CheckpointError as exc:
-        raise CheckpointError(f"Cannot read {path.name}: {exc}") from None
+        raise _in_file("ckpt.error.cannot_read", path.name, exc) from None
 
 
 @dataclass
 class CheckpointInfo:
+    """One file of a listing: its metadata, or (``meta`` None) the :class:`CheckpointError` that skipped it."""
+
     path: Path
     meta: CheckpointMeta | None
-    error: str = ""
+    error: str = ""                          # the problem in English ("" when usable)
+    problem: CheckpointError | None = None   # the same as a message, for ``ui.i18n.tm``
 
     @property
     def name(self) -> str:
         return self.path.name[: -len(SUFFIX)]
 
+    @property
+    def usable(self) -> bool:
+        return self.meta is not None
+
 
 def list_checkpoints(*folders: Path | str) -> list[CheckpointInfo]:
-    """Every ``*.safetensors`` in the folders (default: the shipped ones), with metadata or an error."""
+    """Every ``*.safetensors`` in the folders (default: the shipped ones), with metadata or the reason it
+    cannot be used.  Never raises because of one file: a bad file is listed with ``meta=None`` and its
+    ``problem`` (see :func:`skipped`), an unreadable folder is passed over."""
     out = []
     for folder in folders or (SHIPPED_DIR,):
         folder = Path(folder)
-        if not folder.is_dir():
+        try:
+            paths = sorted(folder.glob(f"*{SUFFIX}")) if folder.is_dir() else []
+        except OSError:
             continue
-        for p in sorted(folder.glob(f"*{SUFFIX}")):
+        for p in paths:
             try:
                 out.append(CheckpointInfo(p, read_meta(p)))
             except CheckpointError as exc:
-                out.append(CheckpointInfo(p, None, str(exc)))
+                out.append(CheckpointInfo(p, None, str(exc), exc))
     return out
+
+
+def skipped(infos: list[CheckpointInfo]) -> list[CheckpointInfo]:
+    """The files of a listing that cannot be used (a page says which, and why: ``info.problem``)."""
+    return [i for i in infos if i.meta is None]
 
 
 def shipped_path(arch: str) -> Path:

@@ -11,11 +11,14 @@ Uploads are untrusted bytes.  :func:`load_image`:
   transparency and RGBA/LA are flattened on white, CMYK/YCbCr/LAB/HSV become RGB,
   16-bit ``I;16`` is scaled to 0–255 (not clipped at 255), 32-bit ``I``/``F`` are
   min–max scaled;
-* raises one :class:`ImageLoadError` whose message is meant for the user, for
-  non-image bytes, empty, truncated, oversized or unsupported files.
+* raises one :class:`ImageLoadError` (a message key, ``img.error.*``) for non-image
+  bytes, empty, truncated, oversized or unsupported files; what it did to the image
+  is a list of notes (messages, ``img_note.*``).
 
 Pixels come back as ``float32`` in 0–255 (``H×W`` for L, ``H×W×3`` for RGB): the
-scale students see in textbooks, and exact for integer kernels.  :func:`display_downscale`
+scale students see in textbooks, and exact for integer kernels.  :func:`decode` keeps
+them compact (``uint8`` for 8-bit sources, :class:`CompactImage`): what a session
+stores between page runs, expanded for each run.  :func:`display_downscale`
 makes a smaller copy for showing only; computations always use the full image.
 """
 
@@ -28,6 +31,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+
+from .messages import MessageError, Msg, msg
 
 FORMATS = ("PNG", "JPEG", "GIF", "BMP", "WEBP")
 EXTENSIONS = ("png", "jpg", "jpeg", "gif", "bmp", "webp")
@@ -43,8 +48,8 @@ SAMPLES = {
 }
 
 
-class ImageLoadError(ValueError):
-    """The bytes cannot be used as an image; the message says why, for the user."""
+class ImageLoadError(MessageError):
+    """The bytes cannot be used as an image; :attr:`message` says why, for the user (keys ``img.error.*``)."""
 
 
 def rgbx(rgb: np.ndarray) -> np.ndarray:
@@ -58,7 +63,10 @@ def rgbx(rgb: np.ndarray) -> np.ndarray:
     if a.ndim != 3 or a.shape[2] != 3:
         raise ValueError(f"rgbx needs an H×W×3 array, not {a.shape}")
     buf = np.zeros(a.shape[:2] + (4,), np.float32)
-    torch.from_numpy(buf)[..., :3].copy_(torch.from_numpy(np.asarray(a, dtype=np.float32)))  # ~4× numpy's copy
+    src = np.ascontiguousarray(a if a.dtype in (np.uint8, np.float32) else a.astype(np.float32))
+    with warnings.catch_warnings():   # Pillow's arrays are read-only; torch warns though this one is only read
+        warnings.filterwarnings("ignore", "The given NumPy array is not writable", UserWarning)
+        torch.from_numpy(buf)[..., :3].copy_(torch.from_numpy(src))   # converts while copying; ~4× numpy's copy
     return buf[..., :3]
 
 
@@ -81,15 +89,19 @@ def rgbx_base(x: np.ndarray) -> np.ndarray | None:
 
 @dataclass
 class LoadedImage:
+    """An image ready for computation: float32 pixels (colour as RGBX, see :func:`rgbx`)."""
+
     pixels: np.ndarray            # float32, 0–255, H×W (L) or H×W×3 (RGB, stored as RGBX: see rgbx)
     name: str = "image"
     source_format: str = ""       # PNG, JPEG, ... ("sample" for the bundled photos)
     original_mode: str = ""       # the Pillow mode before conversion
-    notes: list[str] = field(default_factory=list)   # what the loader did, in words
+    notes: list[Msg] = field(default_factory=list)   # what the loader did (keys ``img_note.*``)
 
     def __post_init__(self) -> None:
         if self.pixels.ndim == 3 and rgbx_base(self.pixels) is None:
             self.pixels = rgbx(self.pixels)
+        elif self.pixels.dtype != np.float32:
+            self.pixels = self.pixels.astype(np.float32)
 
     @property
     def mode(self) -> str:
@@ -102,6 +114,27 @@ class LoadedImage:
     @property
     def width(self) -> int:
         return int(self.pixels.shape[1])
+
+
+@dataclass
+class CompactImage:
+    """An image as it is kept between page runs (in a session): ``uint8`` when its pixels are whole numbers
+    0–255 (every 8-bit source: a 16-megapixel photo is 48 MB, not the 256 MB of float32 RGBX), ``float32``
+    ``H×W(×3)`` otherwise (16-bit and floating-point sources, which are scaled).  :meth:`expand` gives the
+    :class:`LoadedImage` to compute on, for one run."""
+
+    data: np.ndarray              # uint8 or float32, H×W or H×W×3, C-contiguous
+    name: str = "image"
+    source_format: str = ""
+    original_mode: str = ""
+    notes: list[Msg] = field(default_factory=list)
+
+    @property
+    def mode(self) -> str:
+        return "RGB" if self.data.ndim == 3 else "L"
+
+    def expand(self) -> LoadedImage:
+        return LoadedImage(self.data, self.name, self.source_format, self.original_mode, list(self.notes))
 
 
 def _flatten_rgba(im: Image.Image) -> Image.Image:
@@ -119,55 +152,45 @@ def _flatten_la(im: Image.Image) -> Image.Image:
     return Image.fromarray(np.clip(np.rint(out), 0, 255).astype(np.uint8), "L")
 
 
-def to_array(im: Image.Image, notes: list[str] | None = None) -> np.ndarray:
-    """Any Pillow mode as float32 0–255, ``H×W`` (grayscale) or ``H×W×3`` (colour)."""
-    notes = notes if notes is not None else []
+def _compact_array(im: Image.Image, notes: list[Msg]) -> np.ndarray:
+    """Any Pillow mode as ``H×W`` (grayscale) or ``H×W×3`` (colour): uint8 for 8-bit modes, float32 0–255
+    for 16-bit and 32-bit ones (scaled, not clipped)."""
     mode = im.mode
     if mode in ("I;16", "I;16L", "I;16B", "I;16N"):
-        arr = np.asarray(im).astype(np.float32)
-        notes.append("16-bit grayscale scaled from 0–65535 to 0–255 (not clipped)")
-        return arr * np.float32(255.0 / 65535.0)
+        notes.append(msg("img_note.16bit"))
+        return np.asarray(im).astype(np.float32) * np.float32(255.0 / 65535.0)
     if mode in ("I", "F"):
         arr = np.asarray(im).astype(np.float64)
         if mode == "I" and arr.size and arr.min() >= 0 and arr.max() <= 65535:
-            notes.append("16-bit grayscale scaled from 0–65535 to 0–255 (not clipped)")
+            notes.append(msg("img_note.16bit"))
             return (arr * (255.0 / 65535.0)).astype(np.float32)
         finite = np.isfinite(arr)
         if not finite.all():
             arr = np.where(finite, arr, 0.0)
         lo, hi = (float(arr.min()), float(arr.max())) if arr.size else (0.0, 0.0)
-        notes.append(f"{'32-bit integer' if mode == 'I' else 'floating-point'} image scaled from "
-                     f"{lo:g}–{hi:g} to 0–255")
+        kind = msg("img_note.int32" if mode == "I" else "img_note.float")
+        notes.append(msg("img_note.scaled", kind=kind, lo=f"{lo:g}", hi=f"{hi:g}"))
         if hi <= lo:
             return np.zeros(arr.shape, np.float32)
         return ((arr - lo) * (255.0 / (hi - lo))).astype(np.float32)
+    transparent = "transparency" in im.info
     if mode == "1":
         im = im.convert("L")
-    elif mode == "P":
-        if "transparency" in im.info:
-            notes.append("transparent pixels shown on white")
-            im = _flatten_rgba(im)
-        else:
-            im = im.convert("RGB")
-    elif mode in ("PA", "RGBA", "RGBa"):
-        notes.append("transparent pixels shown on white")
+    elif mode in ("PA", "RGBA", "RGBa") or (mode in ("P", "RGB") and transparent):
+        notes.append(msg("img_note.transparent"))
         im = _flatten_rgba(im)
     elif mode in ("LA", "La"):
-        notes.append("transparent pixels shown on white")
+        notes.append(msg("img_note.transparent"))
         im = _flatten_la(im)
-    elif mode == "L" and "transparency" in im.info:
-        notes.append("transparent pixels shown on white")
+    elif mode == "L" and transparent:
+        notes.append(msg("img_note.transparent"))
         im = _flatten_rgba(im).convert("L")
-    elif mode == "RGB" and "transparency" in im.info:
-        notes.append("transparent pixels shown on white")
-        im = _flatten_rgba(im)
     elif mode == "CMYK":
-        notes.append("CMYK converted to RGB")
+        notes.append(msg("img_note.cmyk"))
         im = im.convert("RGB")
     elif mode not in ("L", "RGB"):
         im = im.convert("RGB")
-    arr = np.asarray(im, dtype=np.float32)
-    return np.ascontiguousarray(arr)
+    return np.ascontiguousarray(np.asarray(im, dtype=np.uint8))
 
 
 def load_image(data: bytes, name: str = "upload", max_pixels: int | None = None,
@@ -176,66 +199,68 @@ def load_image(data: bytes, name: str = "upload", max_pixels: int | None = None,
 
     The limits default to the module's :data:`MAX_PIXELS` and :data:`MAX_BYTES`, read at call time.
     """
+    return decode(data, name, max_pixels, max_bytes).expand()
+
+
+def decode(data: bytes, name: str = "upload", max_pixels: int | None = None,
+           max_bytes: int | None = None) -> CompactImage:
+    """:func:`load_image`, kept compact (uint8 for 8-bit sources): what a session stores between runs."""
     max_pixels = MAX_PIXELS if max_pixels is None else max_pixels
     max_bytes = MAX_BYTES if max_bytes is None else max_bytes
     if data is None or len(data) == 0:
-        raise ImageLoadError(f"“{name}” is empty (0 bytes). Choose an image file.")
+        raise ImageLoadError("img.error.empty", name=name)
     if len(data) > max_bytes:
-        raise ImageLoadError(f"“{name}” is {len(data) / 2**20:.1f} MB, over the {max_bytes / 2**20:.0f} MB "
-                             "limit. Use a smaller image.")
+        raise ImageLoadError("img.error.too_many_bytes", name=name, mb=len(data) / 2**20, limit=max_bytes / 2**20)
     if ImageFile.LOAD_TRUNCATED_IMAGES:   # someone turned Pillow's safety off; we rely on it
-        raise ImageLoadError("The image loader is misconfigured (truncated images allowed).")
-    notes: list[str] = []
+        raise ImageLoadError("img.error.misconfigured")
+    notes: list[Msg] = []
+    bomb = ImageLoadError("img.error.bomb", name=name, limit=max_pixels / 1e6)
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
             im = Image.open(io.BytesIO(data), formats=list(FORMATS))
         except UnidentifiedImageError:
-            raise ImageLoadError(f"“{name}” is not an image Cnnviz can read. Upload a PNG, JPEG, GIF, "
-                                 "BMP or WEBP file.") from None
+            raise ImageLoadError("img.error.not_image", name=name) from None
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise ImageLoadError(f"“{name}” declares too many pixels (a possible decompression bomb); "
-                                 f"the limit is {max_pixels / 1e6:.0f} megapixels.") from None
+            raise bomb from None
         except (OSError, ValueError, SyntaxError, EOFError) as exc:
-            raise ImageLoadError(f"“{name}” is damaged or truncated and cannot be read ({exc}).") from None
+            raise ImageLoadError("img.error.damaged", name=name) from exc
         try:
             fmt = im.format or ""
             if fmt not in _ACCEPTED:
-                raise ImageLoadError(f"“{name}” is a {fmt or 'unknown'} file; upload PNG, JPEG, GIF, BMP "
-                                     "or WEBP.")
+                raise ImageLoadError("img.error.format", name=name, fmt=fmt or "?")
             w, h = im.size
             if w < 1 or h < 1:
-                raise ImageLoadError(f"“{name}” has no pixels ({w}×{h}).")
+                raise ImageLoadError("img.error.no_pixels", name=name, w=w, h=h)
             if w * h > max_pixels:
-                raise ImageLoadError(f"“{name}” is {w}×{h} = {w * h / 1e6:.1f} megapixels, over the "
-                                     f"{max_pixels / 1e6:.0f} megapixel limit. Use a smaller image.")
+                raise ImageLoadError("img.error.too_many_pixels", name=name, w=w, h=h, mp=w * h / 1e6,
+                                     limit=max_pixels / 1e6)
             if getattr(im, "n_frames", 1) > 1:
                 im.seek(0)
-                notes.append(f"first frame of {im.n_frames} used")
+                notes.append(msg("img_note.frames", n=im.n_frames))
             original_mode = im.mode
             im.load()    # decodes now: truncation and corrupt data surface here
             transposed = ImageOps.exif_transpose(im)
             if transposed is not None and transposed is not im:
                 orientation = im.getexif().get(0x0112, 1)
                 if orientation not in (None, 1):
-                    notes.append(f"EXIF orientation {orientation} applied (the photo is shown upright)")
+                    notes.append(msg("img_note.exif", n=orientation))
                 im = transposed
-            arr = to_array(im, notes)
+            arr = _compact_array(im, notes)
         except ImageLoadError:
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise ImageLoadError(f"“{name}” declares too many pixels (a possible decompression bomb); "
-                                 f"the limit is {max_pixels / 1e6:.0f} megapixels.") from None
+            raise bomb from None
         except (OSError, ValueError, SyntaxError, EOFError, IndexError, struct.error) as exc:
-            raise ImageLoadError(f"“{name}” is damaged or truncated and cannot be read ({exc}).") from None
+            raise ImageLoadError("img.error.damaged", name=name) from exc
         except MemoryError:
-            raise ImageLoadError(f"“{name}” is too large to decode.") from None
-    if not np.isfinite(arr).all():
-        raise ImageLoadError(f"“{name}” contains invalid pixel values.")
+            raise ImageLoadError("img.error.too_large_to_decode", name=name) from None
+    if arr.dtype != np.uint8 and not np.isfinite(arr).all():
+        raise ImageLoadError("img.error.invalid_values", name=name)
     if arr.ndim == 3 and np.array_equal(arr[..., 0], arr[..., 1]) and np.array_equal(arr[..., 0], arr[..., 2]):
         arr = np.ascontiguousarray(arr[..., 0])      # a gray picture stored as RGB (GIF, WEBP, ...)
-        notes.append("stored as colour but gray: treated as grayscale")
-    return LoadedImage(arr, name, fmt, original_mode, notes)
+        notes.append(msg("img_note.gray"))
+    return CompactImage(arr, name, fmt, original_mode, notes)
 
 
 def sample_names() -> list[str]:
@@ -245,7 +270,7 @@ def sample_names() -> list[str]:
 def load_sample(key: str) -> LoadedImage:
     """One of scikit-image's bundled photos (camera, chelsea, coins, astronaut)."""
     if key not in SAMPLES:
-        raise ImageLoadError(f"Unknown sample {key!r}; choose one of {', '.join(SAMPLES)}.")
+        raise ImageLoadError("img.error.unknown_sample", sample=str(key), choices=", ".join(SAMPLES))
     import skimage.data
 
     title, fn = SAMPLES[key]

@@ -13,4 +13,10 @@ for arg in "$@"; do
 done
 VENV=${VENV:-.venv}
 VENV=$VENV bash scripts/setup.sh
+# glibc reads GLIBC_TUNABLES only when a process starts: tune malloc for image-sized arrays before Python
+# starts (cnnviz/runtime.py says why and what it measured; CNNVIZ_MALLOC_TUNE=0 turns it off).
+tunables=$("$VENV/bin/python" -m cnnviz.runtime --print-tunables)
+if [ -n "$tunables" ]; then
+  export GLIBC_TUNABLES="$tunables"
+fi
 exec "$VENV/bin/python" scripts/serve.py "$@"

@@ -117,6 +117,9 @@ def start_server(env: dict[str, str] | None = None, port: int | None = None, log
     log = log_dir / f"server-{port}.log"
     full_env = dict(os.environ)
     full_env.setdefault("CNNVIZ_USER_CHECKPOINTS", str(log_dir / "user-checkpoints"))
+    from cnnviz.runtime import tuned_environ
+
+    full_env = tuned_environ(full_env) or full_env    # glibc's malloc tuned, as scripts/run.sh starts the app
     full_env.update(env or {})
     with open(log, "wb") as out:
         proc = subprocess.Popen(

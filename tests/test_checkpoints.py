@@ -9,6 +9,7 @@ import torch
 
 from cnnviz import checkpoints as C
 from cnnviz import data, models
+from cnnviz.messages import MessageError
 from cnnviz.training import evaluate
 
 
@@ -165,3 +166,147 @@ def test_shipped_checkpoint_accuracy_on_the_embedded_test_split(arch):
     assert m.arch == arch and m.dataset == "embedded"
     assert acc >= MIN_ACC.get(arch, 0.97)
     assert acc == pytest.approx(m.test_acc, abs=1e-3)  # the recorded accuracy is the real one
+
+
+# ----------------------------------------------------------------------------- hostile headers, built by hand
+# safetensors' format: an 8-byte little-endian header length, the JSON header, then the raw tensor bytes.
+
+def raw(header, data: bytes = b"") -> bytes:
+    body = header if isinstance(header, bytes) else json.dumps(header).encode()
+    return struct.pack("<Q", len(body)) + body + data
+
+
+def good_meta(**changes) -> dict:
+    m = {"arch": "lenet5", "dataset": "embedded", "test_acc": 0.9, "epochs": 2, "mean": 0.1307, "std": 0.3081,
+         "classes": [str(i) for i in range(10)]}
+    m.update(changes)
+    return m
+
+
+def with_weights(meta_fields: dict) -> bytes:
+    """A real LeNet-5 file whose cnnviz metadata is ``meta_fields`` (encoded by hand: NaN allowed)."""
+    from safetensors.torch import save
+
+    state = {k: v.contiguous() for k, v in models.build("lenet5").state_dict().items()}
+    return save(state, metadata={"cnnviz": json.dumps(meta_fields)})
+
+
+def problem(blob: bytes, tmp_path, name="bad"):
+    """The error of every way in (load_checkpoint, from_bytes, read_meta); listing the folder never raises."""
+    p = tmp_path / f"{name}.safetensors"
+    p.write_bytes(blob)
+    errors = []
+    for call in (lambda: C.load_checkpoint(p), lambda: C.from_bytes(blob, p.name), lambda: C.read_meta(p)):
+        with pytest.raises(C.CheckpointError) as exc:
+            call()
+        err = exc.value
+        assert isinstance(err, ValueError) and isinstance(err, MessageError)
+        assert err.key in ("ckpt.error.cannot_load", "ckpt.error.cannot_read") and name in str(err)
+        errors.append(err)
+    info = {i.name: i for i in C.list_checkpoints(tmp_path)}[name]
+    assert info.meta is None and name in [i.name for i in C.skipped(C.list_checkpoints(tmp_path))]
+    assert info.problem.message.args["reason"].key == errors[-1].message.args["reason"].key
+    return errors[-1].message.args["reason"]
+
+
+DEEP = 30_000     # 60 KB of brackets: under the header cap, far over json's recursion limit
+
+
+@pytest.mark.parametrize("header, key", [
+    (b"[" * DEEP + b"]" * DEEP, "ckpt.error.corrupt"),                                    # RecursionError
+    ({"__metadata__": {"cnnviz": "[" * 5000 + "]" * 5000}}, "ckpt.error.metadata_unreadable"),  # RecursionError
+    ({"__metadata__": ["cnnviz"]}, "ckpt.error.metadata_unreadable"),                     # TypeError before
+    ({"__metadata__": "cnnviz"}, "ckpt.error.metadata_unreadable"),
+    ({"__metadata__": {"cnnviz": good_meta()}}, "ckpt.error.metadata_unreadable"),       # not a str value
+    ({"__metadata__": {"cnnviz": "[1, 2]"}}, "ckpt.error.metadata_unreadable"),
+    ({"__metadata__": {"cnnviz": json.dumps(good_meta(arch=["lenet5"]))}}, "ckpt.error.unknown_arch"),
+    ({"__metadata__": None}, "ckpt.error.metadata_unreadable"),
+    (b"\xff\xfe{}", "ckpt.error.corrupt"),
+    (b"\"just a string\"", "ckpt.error.corrupt"),
+])
+def test_malformed_headers_are_checkpoint_errors(header, key, tmp_path):
+    assert problem(raw(header), tmp_path).key == key
+
+
+def test_a_header_over_the_cap_is_refused_before_it_is_read(tmp_path):
+    body = json.dumps({"__metadata__": {"cnnviz": json.dumps(good_meta()), "pad": "x" * C.MAX_HEADER}}).encode()
+    assert len(body) > C.MAX_HEADER
+    reason = problem(raw(body), tmp_path)
+    assert reason.key == "ckpt.error.header_too_big" and reason.args["size"] == len(body)
+
+
+@pytest.mark.parametrize("changes, key", [
+    ({"classes": [str(i) for i in range(9)]}, "ckpt.error.class_count"),
+    ({"classes": [str(i) for i in range(11)]}, "ckpt.error.class_count"),
+    ({"classes": "0123456789"}, "ckpt.error.class_count"),
+    ({"classes": list(range(10))}, "ckpt.error.class_name"),
+    ({"classes": ["x" * 41] + [str(i) for i in range(9)]}, "ckpt.error.class_name"),
+    ({"classes": ["a\nb"] + [str(i) for i in range(9)]}, "ckpt.error.class_name"),
+    ({"classes": ["\u202eevil"] + [str(i) for i in range(9)]}, "ckpt.error.class_name"),   # bidi override
+    ({"classes": ["  "] + [str(i) for i in range(9)]}, "ckpt.error.class_name"),
+    ({"classes": ['<a href="http://e.vu">0</a>'] + [str(i) for i in range(9)]}, "ckpt.error.class_name"),
+    ({"classes": ["![x](http://e/i.png)"] + [str(i) for i in range(9)]}, "ckpt.error.class_name"),
+    ({"classes": ["$x^2$"] + [str(i) for i in range(9)]}, "ckpt.error.class_name"),
+    ({"test_acc": 1.5}, "ckpt.error.test_acc"),
+    ({"test_acc": -0.01}, "ckpt.error.test_acc"),
+    ({"test_acc": "0.9"}, "ckpt.error.test_acc"),
+    ({"test_acc": float("nan")}, "ckpt.error.test_acc"),
+    ({"mean": float("nan")}, "ckpt.error.bad_norm"),
+    ({"mean": float("inf")}, "ckpt.error.bad_norm"),
+    ({"mean": "0.1"}, "ckpt.error.bad_norm"),
+    ({"std": 0}, "ckpt.error.bad_norm"),
+    ({"std": -0.3}, "ckpt.error.bad_norm"),
+    ({"std": True}, "ckpt.error.bad_norm"),
+    ({"epochs": "two"}, "ckpt.error.bad_field"),
+    ({"epochs": -1}, "ckpt.error.bad_field"),
+    ({"lr": float("nan")}, "ckpt.error.bad_field"),
+    ({"augment": "yes"}, "ckpt.error.bad_field"),
+    ({"note": {"a": 1}}, "ckpt.error.bad_field"),
+    ({"note": "x" * 10_000}, "ckpt.error.bad_field"),
+    ({"arch": "vgg"}, "ckpt.error.unknown_arch"),
+])
+def test_metadata_types_and_ranges_are_checked(changes, key, tmp_path):
+    assert problem(with_weights(good_meta(**changes)), tmp_path).key == key
+
+
+def test_valid_hand_written_metadata_loads(tmp_path):
+    names = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+    p = tmp_path / "fashion.safetensors"
+    p.write_bytes(with_weights(good_meta(classes=names, test_acc=1, lr=0.001, seed=3, augment=True)))
+    model, m = C.load_checkpoint(p)
+    assert m.classes == names and m.test_acc == 1 and C.read_meta(p) == m
+    assert C.num_outputs("lenet5") == 10 == model(torch.zeros(1, 1, 28, 28)).shape[1]
+
+
+def test_listing_a_folder_of_bad_files_never_raises(saved, tmp_path):
+    bad = {"deep": raw(b"[" * DEEP + b"]" * DEEP), "notdict": raw({"__metadata__": [1]}),
+           "nan": with_weights(good_meta(mean=float("nan"))), "empty": b"", "short": b"\x01\x00"}
+    for name, blob in bad.items():
+        (tmp_path / f"{name}.safetensors").write_bytes(blob)
+    (tmp_path / "dir.safetensors").mkdir()                  # a folder with the suffix: unreadable, skipped
+    infos = C.list_checkpoints(tmp_path, tmp_path / "missing")
+    assert [i.name for i in infos if i.usable] == ["net"]
+    assert sorted(i.name for i in C.skipped(infos)) == sorted([*bad, "dir"])
+    for info in C.skipped(infos):
+        assert info.error == str(info.problem) and info.name in info.error
+        assert info.problem.key == "ckpt.error.cannot_read"
+
+
+def test_messages_translate(tmp_path):
+    from cnnviz.messages import Msg
+
+    reason = problem(with_weights(good_meta(test_acc=3)), tmp_path, "acc")
+    err = C.CheckpointError("ckpt.error.cannot_load", source="acc.safetensors", reason=reason)
+    assert str(err) == "Cannot load acc.safetensors: its recorded test accuracy 3 is not between 0 and 1"
+    zh = Msg(err.key, err.args_dict).render("zh")
+    assert "无法加载" in zh and "测试准确率" in zh and "accuracy" not in zh
+
+
+def test_a_page_can_say_which_files_were_skipped(saved, tmp_path):
+    from ui.common import skipped_note
+
+    (tmp_path / "bad_[x](y).safetensors").write_bytes(b"nope")
+    infos = C.list_checkpoints(tmp_path)
+    note = skipped_note(infos)
+    assert note.startswith("1 checkpoint file(s)") and "bad\\_\\[x\\]\\(y\\)\u2060\\.safetensors" in note
+    assert skipped_note([i for i in infos if i.usable]) is None

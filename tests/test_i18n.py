@@ -436,7 +436,6 @@ def test_loader_notes_translate():
     from PIL import Image
 
     from cnnviz import images
-    from ui import image_source
 
     def save(img, fmt="PNG", **kw):
         buf = io.BytesIO()
@@ -454,6 +453,6 @@ def test_loader_notes_translate():
                        (save(i16), "i16.png"), (save(rgba.convert("CMYK"), "JPEG"), "c.jpg")]:
         notes += images.load_image(data, name).notes
     assert len(notes) >= 4, notes
-    for note in notes:
-        key = next(k for p, k in image_source._NOTES if p.fullmatch(note))
-        assert key.startswith("img_note.")
+    for note in notes:       # messages (keys + arguments), translated where they are shown
+        assert note.key.startswith("img_note.") and note.key in i18n.TEXTS["zh"], note
+        assert CJK.search(note.render("zh")) and note.render("zh") != note.english(), note

@@ -10,6 +10,7 @@ from PIL import Image
 
 from cnnviz import images
 from cnnviz.images import ImageLoadError, load_image
+from cnnviz.messages import MessageError, msg
 
 
 def encode(im: Image.Image, fmt: str, **kw) -> bytes:
@@ -64,7 +65,7 @@ def test_gif_first_frame_is_used():
     data = encode(red, "GIF", save_all=True, append_images=[blue], duration=100)
     got = load_image(data, "anim.gif")
     np.testing.assert_array_equal(got.pixels[0, 0], [255, 0, 0])
-    assert any("first frame of 2" in n for n in got.notes)
+    assert msg("img_note.frames", n=2) in got.notes and any("first frame of 2" in str(n) for n in got.notes)
 
 
 def test_palette_with_transparency_is_flattened_on_white():
@@ -75,7 +76,7 @@ def test_palette_with_transparency_is_flattened_on_white():
     assert got.mode == "RGB"
     np.testing.assert_array_equal(got.pixels[0, 0], [255, 255, 255])      # transparent black → white
     np.testing.assert_array_equal(got.pixels[1, 1], [200, 10, 10])
-    assert any("transparent" in n for n in got.notes)
+    assert [n.key for n in got.notes] == ["img_note.transparent"]
 
 
 def test_rgba_is_composited_not_dropped():
@@ -122,7 +123,7 @@ def test_exif_orientation_is_applied():
     got = load_image(encode(im, "PNG", exif=exif.tobytes()))
     assert got.pixels.shape == (4, 2)
     np.testing.assert_array_equal(got.pixels, np.rot90(arr, -1))
-    assert any("EXIF" in n for n in got.notes)
+    assert msg("img_note.exif", n=6) in got.notes
 
 
 def test_one_bit_images_become_gray():
@@ -241,3 +242,37 @@ def test_display_downscale_is_display_only():
     assert abs(small.mean() - big.mean()) < 0.5
     same, f1 = images.display_downscale(big[:100, :100], 300)
     assert f1 == 1.0 and same.shape == (100, 100, 3)
+
+
+# ----------------------------------------------------------------------------- compact storage and messages
+
+def test_decode_keeps_8_bit_images_as_uint8_and_expands_to_the_loaded_pixels():
+    for src, mode in ((RGB, "RGB"), (GRAY, "L")):
+        png = encode(Image.fromarray(src, mode), "PNG")
+        compact = images.decode(png, "x.png")
+        assert compact.data.dtype == np.uint8 and compact.data.nbytes == src.nbytes and compact.mode == mode
+        np.testing.assert_array_equal(compact.data, src)
+        full = compact.expand()
+        np.testing.assert_array_equal(full.pixels, load_image(png, "x.png").pixels)
+        assert full.pixels.dtype == np.float32 and full.mode == mode
+    sixteen = images.decode(encode(Image.fromarray(np.array([[0, 1000]], np.uint16)), "PNG"))
+    assert sixteen.data.dtype == np.float32                 # scaled values are not whole numbers: kept exact
+    np.testing.assert_allclose(sixteen.expand().pixels, [[0, 1000 * 255 / 65535]], rtol=1e-6)
+
+
+def test_errors_and_notes_are_messages_in_both_languages():
+    with pytest.raises(ImageLoadError) as exc:
+        load_image(png_header_only(30_000, 30_000), "bomb.png")
+    err = exc.value
+    assert isinstance(err, MessageError) and isinstance(err, ValueError)
+    assert err.key == "img.error.bomb" and err.args_dict["name"] == "bomb.png"   # Pillow's own cap: refused on open
+    zh = err.message.render("zh")
+    assert "百万像素" in zh and "bomb.png" in zh and "megapixel" not in zh
+    arr = np.array([[0, 70000], [5, 9]], dtype=np.int32)    # 32-bit integers over 16 bits: min–max scaled
+    notes = []
+    scaled = images._compact_array(Image.fromarray(arr, "I"), notes)   # no accepted format stores mode I
+    np.testing.assert_allclose(scaled, arr * 255 / 70000, rtol=1e-6)
+    note = notes[0]
+    assert note.key == "img_note.scaled" and note.args["kind"] == msg("img_note.int32")
+    assert str(note) == "32-bit integer image scaled from 0–70000 to 0–255"
+    assert note.render("zh") == "32 位整数图像从 0–70000 缩放到 0–255"

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import os
+import string
+import unicodedata
 from pathlib import Path
 
 import streamlit as st
 
-from cnnviz import checkpoints, data
+from cnnviz import checkpoints, data, settings
 from ui.i18n import t
 
 
@@ -67,16 +68,40 @@ def checkpoint_options() -> dict[str, checkpoints.CheckpointInfo]:
     return out
 
 
+def skipped_note(infos) -> str | None:
+    """A sentence for a page (markdown-safe) naming the listed checkpoint files that cannot be used, or None.
+    Each one's reason is ``ui.i18n.tm(info.problem, md=True)``."""
+    bad = checkpoints.skipped(list(infos))
+    if not bad:
+        return None
+    return t("ckpt.skipped", n=len(bad), names=", ".join(md_escape(i.path.name) for i in bad))
+
+
 def user_checkpoint_dir() -> Path:
     """Where users' own checkpoints are saved (``CNNVIZ_USER_CHECKPOINTS``, default ``checkpoints/user``)."""
-    return Path(os.environ.get("CNNVIZ_USER_CHECKPOINTS", "checkpoints/user"))
+    return settings.read_settings().user_checkpoints
 
 
-_MD_SPECIAL = "\\`*_{}[]()<>#+-.!|$~:"
+_MD_SPECIAL = frozenset(string.punctuation)   # CommonMark lets a backslash escape any ASCII punctuation
+# Streamlit's markdown (remark-gfm) turns bare "www.x.y", "http://…" and "a@b.c" into links after escapes are
+# resolved, so an invisible WORD JOINER (U+2060) also goes before every "." and "@" and after every ":".
+_NO_AUTOLINK = {".": "\u2060\\.", "@": "\u2060\\@", ":": "\\:\u2060"}
 
 
 def md_escape(text: object) -> str:
     """``text`` from a file or a user (a checkpoint's class names or file name, an upload's name) made safe
-    to put inside markdown: every character markdown, HTML or LaTeX could act on is backslash-escaped, so a
-    crafted name shows as itself and never loads an image, adds a link or renders a formula."""
-    return "".join("\\" + c if c in _MD_SPECIAL else c for c in str(text))
+    to put inside markdown: every ASCII punctuation character (all that markdown, HTML, Streamlit's
+    ``:color[…]`` directives or LaTeX could act on) is backslash-escaped, and line breaks and other control
+    characters become spaces, so a crafted name shows as itself and never loads an image, adds a link,
+    starts a block or renders a formula (bare URLs included: see ``_NO_AUTOLINK``)."""
+    out = []
+    for c in str(text):
+        if c in _NO_AUTOLINK:
+            out.append(_NO_AUTOLINK[c])
+        elif c in _MD_SPECIAL:
+            out.append("\\" + c)
+        elif unicodedata.category(c)[0] == "C":
+            out.append(" ")
+        else:
+            out.append(c)
+    return "".join(out)

@@ -7,9 +7,9 @@ defaults to the browser's language (``st.context.locale``) and falls back to Eng
 from __future__ import annotations
 
 import streamlit as st
-from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from cnnviz import i18n
+from ui.compat import in_script_run
 
 LANG_KEY = "cnnviz_lang"
 
@@ -28,7 +28,7 @@ _LAST: list[str] = [i18n.DEFAULT_LANG]
 
 def lang() -> str:
     """The current language code (``"en"`` or ``"zh"``), remembered in the session."""
-    if get_script_run_ctx() is None:
+    if not in_script_run():
         # Outside a script run (AppTest evaluates widgets' format_func in the test's own thread):
         # the language of the last run. A running server always calls this inside a run.
         return _LAST[0]
@@ -68,11 +68,30 @@ def retitle(fig, titles=None, names=None, **layout):
     return fig
 
 
-def tm(message) -> str:
+def tm(message, md: bool = False) -> str:
     """A library message in the session's language: a :class:`cnnviz.messages.Msg`, or an error carrying
-    one (:class:`cnnviz.messages.MessageError`)."""
+    one (:class:`cnnviz.messages.MessageError`).
+
+    ``md=True`` for text that goes into markdown (``st.error``, ``st.caption``, ``st.markdown``…): every
+    string argument (a file or class name from a user, a checkpoint's metadata) is passed through
+    :func:`ui.common.md_escape`, nested messages too; the templates' own markdown stays.  Leave it off for
+    plain-text places (plotly labels, ``st.text``, ``format_func``), where backslashes would show."""
     from cnnviz.messages import MessageError
 
     if isinstance(message, MessageError):
         message = message.message
+    if md:
+        message = _escaped(message)
     return message.render(lang())
+
+
+def _escaped(message):
+    from cnnviz.messages import Msg
+    from ui.common import md_escape
+
+    def esc(v):
+        if isinstance(v, Msg):
+            return _escaped(v)
+        return md_escape(v) if isinstance(v, str) else v
+
+    return Msg(message.key, {k: esc(v) for k, v in message.args.items()})

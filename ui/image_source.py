@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import streamlit as st
 
 from cnnviz import images
-from ui.i18n import t
+from ui.i18n import t, tm
 
 SOURCE_SAMPLE = "Sample photo"      # option values (kept stable for tests); shown translated
 SOURCE_UPLOAD = "Upload an image"
@@ -23,9 +21,17 @@ def sample(key: str) -> images.LoadedImage:
     return loaded
 
 
-def decode_upload(data: bytes, name: str) -> images.LoadedImage:
-    """Decode an upload with the safe loader (raises :class:`cnnviz.images.ImageLoadError`)."""
-    loaded = images.load_image(data, name)
+def decode_upload(data: bytes, name: str) -> images.CompactImage:
+    """Decode an upload with the safe loader, kept compact (raises :class:`cnnviz.images.ImageLoadError`)."""
+    compact = images.decode(data, name)
+    compact.data.setflags(write=False)
+    return compact
+
+
+def _for_this_run(compact: images.CompactImage) -> images.LoadedImage:
+    """The float32 image the page computes on, made for this run only: the session keeps the compact
+    (uint8) copy, a quarter of the memory of float32 RGBX, which a closed tab would otherwise hold."""
+    loaded = compact.expand()
     loaded.pixels.setflags(write=False)
     return loaded
 
@@ -42,51 +48,29 @@ def pick_image(prefix: str) -> images.LoadedImage | None:
         t("img.upload_label"), type=list(images.EXTENSIONS), key=f"{prefix}_upload",
         help=t("img.upload_help", mb=images.MAX_BYTES // 2**20, mp=images.MAX_PIXELS / 1e6))
     if uploaded is None:
+        st.session_state.pop(f"{prefix}_decoded", None)
         st.info(t("img.upload_prompt"))
         return None
     cache_key = f"{prefix}_decoded"
     cached = st.session_state.get(cache_key)
     if cached is not None and cached[0] == uploaded.file_id:
-        return cached[1]
+        return _for_this_run(cached[1])
+    st.session_state.pop(cache_key, None)    # the old image goes before the new one is decoded
     try:
-        loaded = decode_upload(uploaded.getvalue(), uploaded.name)
+        compact = decode_upload(uploaded.getvalue(), uploaded.name)
     except images.ImageLoadError as exc:
-        st.session_state.pop(cache_key, None)
-        st.error(t("img.upload_error", error=exc), icon="🚫")
+        st.error(t("img.upload_error", error=tm(exc, md=True)), icon="🚫")
         return None
-    st.session_state[cache_key] = (uploaded.file_id, loaded)
-    return loaded
-
-
-# the loader's notes (English, from cnnviz.images) → table keys
-_NOTES = [(re.compile(r"16-bit grayscale scaled from 0–65535 to 0–255 \(not clipped\)"), "img_note.16bit"),
-          (re.compile(r"(?P<kind>32-bit integer|floating-point) image scaled from (?P<lo>\S+)–(?P<hi>\S+) to 0–255"),
-           "img_note.scaled"),
-          (re.compile(r"transparent pixels shown on white"), "img_note.transparent"),
-          (re.compile(r"CMYK converted to RGB"), "img_note.cmyk"),
-          (re.compile(r"first frame of (?P<n>\d+) used"), "img_note.frames"),
-          (re.compile(r"EXIF orientation (?P<n>\d+) applied \(the photo is shown upright\)"), "img_note.exif"),
-          (re.compile(r"stored as colour but gray: treated as grayscale"), "img_note.gray")]
-
-
-def note_text(note: str) -> str:
-    """A loader note in the reader's language (unknown notes stay as they are)."""
-    for pattern, key in _NOTES:
-        m = pattern.fullmatch(note)
-        if m:
-            args = m.groupdict()
-            if "kind" in args:
-                args["kind"] = t("img_note.int32" if args["kind"].startswith("32") else "img_note.float")
-            return t(key, **args)
-    return note
+    st.session_state[cache_key] = (uploaded.file_id, compact)
+    return _for_this_run(compact)
 
 
 def describe(img: images.LoadedImage) -> None:
-    """One caption line: size, colour and what the loader did."""
+    """One caption line: size, colour and what the loader did (its notes, translated)."""
     kind = t("img.kind_rgb") if img.mode == "RGB" else t("img.kind_gray")
     text = t("img.describe", w=img.width, h=img.height, kind=kind)
     if img.notes:
-        text += "; " + "; ".join(note_text(n) for n in img.notes)
+        text += "; " + "; ".join(tm(n, md=True) for n in img.notes)
     st.caption(text)
 
 

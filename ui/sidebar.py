@@ -11,6 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 from cnnviz import i18n
+from ui.compat import start_session_reaper
 from ui.i18n import LANG_KEY, lang, t
 
 LECTURE_KEY = "cnnviz_lecture"
@@ -105,7 +106,9 @@ def _language_changed() -> None:
 
 
 def sidebar_settings() -> None:
-    """The language selectbox and the lecture-mode toggle; injects the lecture CSS when it is on."""
+    """The language selectbox and the lecture-mode toggle; injects the lecture CSS when it is on.
+    Also starts, once per server, the thread that returns closed sessions' memory (``ui.compat``)."""
+    start_session_reaper()
     current = lang()
     if st.session_state.get(_LANG_WIDGET) != current:
         st.session_state[_LANG_WIDGET] = current
