@@ -64,7 +64,7 @@ def tour_bar(pages: dict[str, st.Page], current: st.Page) -> None:
     loaded = steps()
     number = current_step(len(loaded)) if isinstance(loaded, list) else None
     if number is None:
-        if current.url_path in ("", "home") or current.default:
+        if current is pages.get("home") or current.url_path in ("", "home"):
             _start_button(pages, loaded)
         return
     step = loaded[number - 1]
