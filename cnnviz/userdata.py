@@ -452,3 +452,18 @@ def delete_dataset(name: str) -> bool:
         return True
     except FileNotFoundError:
         return False
+
+
+def preview(ds: DataSplit, per_class: int = 10, gap: int = 2) -> list[tuple[str, int, np.ndarray]]:
+    """For each class: (name, number of images, a strip of its first ``per_class`` images side by side,
+    uint8, ``gap`` grey pixels between them) for the page's preview grid."""
+    x = torch.cat([ds.train_x, ds.test_x]).cpu().numpy()
+    y = torch.cat([ds.train_y, ds.test_y]).cpu().numpy()
+    out = []
+    for c, name in enumerate(ds.classes):
+        idx = np.flatnonzero(y == c)
+        strip = np.full((28, per_class * (28 + gap) - gap), 60, np.uint8)
+        for k, i in enumerate(idx[:per_class]):
+            strip[:, k * (28 + gap):k * (28 + gap) + 28] = x[i]
+        out.append((name, len(idx), strip))
+    return out
