@@ -249,7 +249,8 @@ def analyze_photo(rgb: np.ndarray) -> PhotoResult:
     steps["ink"] = shown
     if digit is None:
         return PhotoResult(None, reason, steps, light)
-    top, left, bottom, right = drawing._bbox(digit)
+    rows, cols = np.flatnonzero(digit.any(axis=1)), np.flatnonzero(digit.any(axis=0))
+    top, left, bottom, right = int(rows[0]), int(cols[0]), int(rows[-1]), int(cols[-1])
     # a dark object wider than the paper estimate's disk (a finger, a pen) dips the estimate itself; a
     # shadow dims the paper by half at most
     bright = 1.0 - paper if light else paper

@@ -118,7 +118,7 @@ ZH = {
     "ud.add": "添加这个示例",
     "ud.clear_examples": "删除所有示例",
     "ud.build": "生成数据集",
-    "ud.class_count": "{cls}：{n}",
+    "ud.class_count": "{cls}：{n} 张",
     "ud.summary": "**{k}** 个类别共 **{n}** 张图片：{train} 张用于训练，{test} 张用于测试（每个类别的 20%）。",
     "ud.result": "你的数据集（网络看到的样子）",
     "ud.name": "数据集名称",
