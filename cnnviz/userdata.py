@@ -4,10 +4,13 @@ Every image becomes one 28x28 uint8 picture (ink bright on black, as in MNIST), 
 (:func:`to_digit`):
 
 * an RGBA array (what the drawing canvas returns) follows the canvas path, :func:`cnnviz.drawing.preprocess`;
-* a picture of marks on paper (the border is nearly one colour and most pixels are close to it) follows
-  the canvas path too: small tiles (longest side at most :data:`TILE_SIDE`, e.g. scanned digits) as ink =
-  the difference from the border colour, larger pictures (photos of a drawing) through
-  :func:`cnnviz.photo.analyze_photo`, which removes paper, shadows and ruled lines;
+* a small tile (longest side at most :data:`TILE_SIDE`, e.g. a scanned digit) of marks on a plain
+  background (the border nearly one colour, most pixels close to it) follows the canvas path with ink =
+  the difference from the border colour;
+* a larger picture that is mostly plain paper once light and shadow are removed
+  (:func:`cnnviz.photo.paper_fraction` at least :data:`PAPER_SHARE`: a photo of a drawing) goes through
+  :func:`cnnviz.photo.analyze_photo`, which removes paper, shadows and ruled lines and follows the canvas
+  path.  A photo that is mostly sky or a plain wall with one dark object in it is read this way too;
 * any other picture (a photo of an object, a photo of paper in which no marks were found) is turned grey
   and scaled to fit 28x28, keeping its aspect ratio, centred on black.
 
@@ -61,6 +64,7 @@ MAX_FILE_BYTES = images.MAX_BYTES       # one file, uncompressed
 MAX_TOTAL_BYTES = 2 * 2**30             # all files, uncompressed
 MAX_CLASS_NAME = 40
 TILE_SIDE = 64                          # pictures this small on a plain background are tiles (scans, icons)
+PAPER_SHARE = 0.7                       # larger pictures this much plain paper are photos of marks on paper
 SPLIT_SEED = 2024
 ARCHIVES = {"zip", "tar", "gz", "tgz", "bz2", "xz", "7z", "rar", "zst", "lz", "lzma", "cab", "iso", "jar"}
 FORMAT = "cnnviz-userdata-1"
@@ -139,11 +143,12 @@ def to_digit(pixels: np.ndarray) -> tuple[np.ndarray | None, str]:
         ink = np.abs(grey - bg) / max(bg, 255.0 - bg, 1.0)
         pre = drawing.preprocess(np.clip(np.rint(ink * 255), 0, 255).astype(np.uint8))
         return (pre.uint8 if pre is not None else None), "tile"
-    if paper:
-        rgb = a if a.ndim == 3 else grey
-        found = photo.analyze_photo(np.clip(np.rint(rgb), 0, 255).astype(np.uint8))
-        if found.pre is not None:
-            return found.pre.uint8, "photo"
+    if max(grey.shape) > TILE_SIDE:
+        rgb = np.clip(np.rint(a if a.ndim == 3 else grey), 0, 255).astype(np.uint8)
+        if photo.paper_fraction(rgb) >= PAPER_SHARE:
+            found = photo.analyze_photo(rgb)
+            if found.pre is not None:
+                return found.pre.uint8, "photo"
     return _fit(grey), "picture"
 
 

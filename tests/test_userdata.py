@@ -95,10 +95,19 @@ def test_photo_of_a_drawing_goes_through_the_photo_path(mnist):
     from cnnviz import photo
 
     x, _ = mnist
-    img, _ = photo.synthetic_photo(x[0], np.random.default_rng(0), shadow=0.3, ruled=True)
+    img, _ = photo.synthetic_photo(x[0], np.random.default_rng(0), shadow=0.5, ruled=True)
     out, how = userdata.to_digit(img)
-    assert how == "photo"
+    assert how == "photo"                               # an uneven border: the shadow is removed first
     assert np.array_equal(out, photo.from_photo(img).uint8)
+
+
+def test_natural_photo_is_a_picture():
+    import skimage.data
+
+    cat = skimage.data.chelsea()
+    out, how = userdata.to_digit(cat.astype(np.float32))
+    assert how == "picture" and out.shape == (28, 28)
+    assert not out[:4].any() and out[5:23].all()                          # 451x300: fitted 28 wide
 
 
 def test_skipped_files_are_counted(mnist):
