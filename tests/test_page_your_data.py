@@ -133,3 +133,34 @@ def test_photo_input_upload_shows_steps(store):
     at.file_uploader(key="t_upload").set_value(("bad.png", b"not an image", "image/png"))
     run(at)
     assert texts(at, "error")
+
+
+@pytest.mark.slow
+def test_camera_shots_per_class(store):
+    """Camera shots added one by one to two classes, then made into a dataset (the drawing flow is the same,
+    with the canvas instead of the camera)."""
+    from cnnviz import photo
+
+    x, y = data.load_embedded_arrays()
+    rng = np.random.default_rng(0)
+    at = run(AppTest.from_file(PAGE, default_timeout=60))
+    at.radio(key="ud_method").set_value("camera")
+    run(at)
+    at.text_input(key="ud_classes_camera").set_value("zero, one")
+    run(at)
+    for cls, digit in (("zero", 0), ("one", 1)):
+        at.radio(key="ud_current_camera").set_value(cls)
+        run(at)
+        for i in np.flatnonzero(y == digit)[:5]:
+            img, _ = photo.synthetic_photo(x[i], rng, size=(240, 320), shadow=0.2, quality=None)
+            b = io.BytesIO()
+            Image.fromarray(img).save(b, format="JPEG", quality=85)
+            at.camera_input[0].set_value(("shot.jpg", b.getvalue(), "image/jpeg"))
+            run(at)
+            at.button(key="ud_add").click()
+            run(at)
+    assert any("zero: 5" in m and "one: 5" in m for m in texts(at, "markdown"))
+    at.button(key="ud_build").click()
+    run(at)
+    assert "zero: 5" in texts(at, "caption") and "one: 5" in texts(at, "caption")
+    assert any("10" in m and "8" in m and "2" in m for m in texts(at, "markdown"))
