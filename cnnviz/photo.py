@@ -24,7 +24,8 @@ and a digit anywhere in the frame.  :func:`analyze_photo` reads it in four steps
    near it (a "5"'s separate bar).  It must be of plausible size (at least :data:`MIN_HEIGHT` of the
    frame's height) and look like strokes, not a solid blob: strokes at most :data:`MAX_STROKE` of its
    height wide, and no dark object under it so wide that the paper estimate itself dips (below
-   :data:`MIN_PAPER` of the frame's median paper; a shadow in the benchmark dims the paper by half at most).
+   :data:`MIN_PAPER` of the frame's median paper; a shadow in the benchmark dims the paper by half at most)
+   even when the paper is estimated again with a disk twice as wide (a large digit's filled loops).
 4. **28x28.**  The ink of the kept components, cropped, is handed to :func:`cnnviz.drawing.preprocess` as
    a grey canvas (ink bright on black), which scales it, normalizes the stroke width and centres it
    exactly as for a drawing.
@@ -121,15 +122,15 @@ def _grey_work(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
     return rgb_small, grey, f
 
 
-def _paper(grey: np.ndarray, light_on_dark: bool) -> np.ndarray:
+def _paper(grey: np.ndarray, light_on_dark: bool, radius: int = BG_RADIUS) -> np.ndarray:
     """The paper's brightness at every pixel: a closing (opening for light ink) with a disk wider than any
     stroke, done on a reduced copy, smoothed, scaled back to the work size."""
     h, w = grey.shape
     f = max(1.0, max(h, w) / BG_SIDE)
     small = transform.resize(grey, (max(1, round(h / f)), max(1, round(w / f))), anti_aliasing=True)
-    fp = morphology.disk(BG_RADIUS, decomposition="sequence")
+    fp = morphology.disk(radius, decomposition="sequence")
     bg = morphology.opening(small, fp) if light_on_dark else morphology.closing(small, fp)
-    bg = filters.gaussian(bg, sigma=BG_RADIUS / 2, mode="nearest")
+    bg = filters.gaussian(bg, sigma=radius / 2, mode="nearest")
     return transform.resize(bg, (h, w), order=1)
 
 
@@ -248,26 +249,30 @@ def analyze_photo(rgb: np.ndarray) -> PhotoResult:
     if min(h, w) < MIN_SIDE:
         return PhotoResult(None, msg("photo.reason.shape", w=int(a.shape[1]), h=int(a.shape[0])), steps)
     light = bool(np.median(grey) < DARK_PAPER)
-    paper = _paper(grey, light)
-    ink = _contrast(filters.gaussian(grey, sigma=1.0), paper, light)
-    steps["paper_removed"] = np.round(255 * (1.0 - ink)).astype(np.uint8)      # ink dark on white
-    mask = _threshold(ink)
-    mask = _remove_lines(mask, 1 / 3)
-    mask = _remove_lines(mask.T, 0.8).T                                      # margin lines
-    digit, reason = _pick_digit(mask)
-    shown = np.zeros((h, w, 3), np.uint8)
-    shown[mask] = (150, 150, 150)                                            # ink that was dropped: grey
-    if digit is not None:
-        shown[digit] = (255, 255, 255)
-    steps["ink"] = shown
-    if digit is None:
-        return PhotoResult(None, reason, steps, light)
-    rows, cols = np.flatnonzero(digit.any(axis=1)), np.flatnonzero(digit.any(axis=0))
-    top, left, bottom, right = int(rows[0]), int(cols[0]), int(rows[-1]), int(cols[-1])
-    # a dark object wider than the paper estimate's disk (a finger, a pen) dips the estimate itself; a
-    # shadow dims the paper by half at most
-    bright = 1.0 - paper if light else paper
-    if bright[top:bottom + 1, left:right + 1].min() < MIN_PAPER * float(np.median(bright)):
+    smooth = filters.gaussian(grey, sigma=1.0)
+    for radius in (BG_RADIUS, 2 * BG_RADIUS):
+        paper = _paper(grey, light, radius)
+        ink = _contrast(smooth, paper, light)
+        steps["paper_removed"] = np.round(255 * (1.0 - ink)).astype(np.uint8)      # ink dark on white
+        mask = _threshold(ink)
+        mask = _remove_lines(mask, 1 / 3)
+        mask = _remove_lines(mask.T, 0.8).T                                      # margin lines
+        digit, reason = _pick_digit(mask)
+        shown = np.zeros((h, w, 3), np.uint8)
+        shown[mask] = (150, 150, 150)                                            # ink that was dropped: grey
+        if digit is not None:
+            shown[digit] = (255, 255, 255)
+        steps["ink"] = shown
+        if digit is None:
+            return PhotoResult(None, reason, steps, light)
+        rows, cols = np.flatnonzero(digit.any(axis=1)), np.flatnonzero(digit.any(axis=0))
+        top, left, bottom, right = int(rows[0]), int(cols[0]), int(rows[-1]), int(cols[-1])
+        # ink wider than the paper estimate's disk (a big digit's filled loop, a finger) dips the estimate
+        # itself (a shadow dims the paper by half at most): once more with a disk twice as wide, then a blob
+        bright = 1.0 - paper if light else paper
+        if bright[top:bottom + 1, left:right + 1].min() >= MIN_PAPER * float(np.median(bright)):
+            break
+    else:
         return PhotoResult(None, msg("photo.reason.blob"), steps, light)
     # the ink of the kept strokes (a pixel's margin of anti-aliasing), scaled so a stroke's core is 1
     soft = ndimage.binary_dilation(digit, iterations=1)
