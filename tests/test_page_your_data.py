@@ -135,7 +135,6 @@ def test_photo_input_upload_shows_steps(store):
     assert texts(at, "error")
 
 
-@pytest.mark.slow
 def test_camera_shots_per_class(store):
     """Camera shots added one by one to two classes, then made into a dataset (the drawing flow is the same,
     with the canvas instead of the camera)."""
