@@ -15,6 +15,7 @@ PAGES = {   # the lecture tour (tour.toml) names pages by these keys
     "training": st.Page("pages/training.py", title=t("nav.training"), icon="🏋️", url_path="training"),
     "feature-maps": st.Page("pages/feature_maps.py", title=t("nav.feature_maps"), icon="🔬",
                             url_path="feature-maps"),
+    "your-data": st.Page("pages/your_data.py", title=t("nav.your_data"), icon="🗂️", url_path="your-data"),
 }
 
 sidebar_settings()   # language and lecture mode, remembered across pages (below the page menu)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
-import functools
 import json
 import math
 import os
@@ -35,6 +34,7 @@ SUFFIX = ".safetensors"
 MAX_BYTES = 64 * 1024 * 1024      # far above the largest registry model (~1.7 MB)
 MAX_HEADER = 64 * 1024            # the largest shipped header (DenseNet's) is under 5 KB
 MAX_CLASS_NAME = 40               # characters of one class name
+MAX_CLASSES = 512                 # classes of one model (cnnviz.spec's limit too)
 MAX_TEXT = 500                    # characters of a free-text metadata field (note, date, ...)
 # not allowed in a class name: markup that HTML (plotly labels), markdown links and images, or LaTeX act on
 MARKUP_CHARS = frozenset("<>&[]$`\\")
@@ -68,6 +68,7 @@ class CheckpointMeta:
     train_seconds: float | None = None
     note: str = ""
     format: str = FORMAT
+    spec: list | None = None     # a designed network (cnnviz.spec), with arch == models.CUSTOM
 
     def to_header(self) -> dict[str, str]:
         return {"cnnviz": json.dumps(asdict(self))}
@@ -102,7 +103,9 @@ def _is_number(v: object) -> bool:
 
 def _check_meta(meta: CheckpointMeta) -> None:
     """Types and ranges of every field (raises :class:`CheckpointError` naming the first bad one)."""
-    if not isinstance(meta.arch, str) or meta.arch not in models.REGISTRY:
+    if meta.arch == models.CUSTOM:
+        _check_spec(meta)
+    elif not isinstance(meta.arch, str) or meta.arch not in models.REGISTRY or meta.spec is not None:
         raise CheckpointError("ckpt.error.unknown_arch", arch=str(meta.arch)[:MAX_CLASS_NAME])
     for name in ("mean", "std"):
         v = getattr(meta, name)
@@ -126,7 +129,7 @@ def _check_meta(meta: CheckpointMeta) -> None:
             raise CheckpointError("ckpt.error.bad_field", field=name)
     if not isinstance(meta.augment, bool):
         raise CheckpointError("ckpt.error.bad_field", field="augment")
-    _check_classes(meta.arch, meta.classes)
+    _check_classes(meta.classes)
 
 
 def _has_control(text: str) -> bool:
@@ -134,22 +137,35 @@ def _has_control(text: str) -> bool:
     return any(unicodedata.category(c)[0] == "C" for c in text)
 
 
-def _check_classes(arch: str, classes: object) -> None:
-    expected = num_outputs(arch)
-    if not isinstance(classes, list) or len(classes) != expected:
+def _check_classes(classes: object) -> None:
+    """2 to :data:`MAX_CLASSES` short plain names (the output layer's size is checked with the weights)."""
+    if not isinstance(classes, list) or not 2 <= len(classes) <= MAX_CLASSES:
         n = len(classes) if isinstance(classes, list) else 0
-        raise CheckpointError("ckpt.error.class_count", n=n, arch=arch, expected=expected)
+        raise CheckpointError("ckpt.error.class_total", n=n, limit=MAX_CLASSES)
     for i, name in enumerate(classes):
         if (not isinstance(name, str) or not name.strip() or len(name) > MAX_CLASS_NAME
                 or _has_control(name) or MARKUP_CHARS.intersection(name)):
             raise CheckpointError("ckpt.error.class_name", index=i, limit=MAX_CLASS_NAME)
 
 
-@functools.cache
-def num_outputs(arch: str) -> int:
-    """How many classes the architecture's output layer scores (a forward pass on one blank digit, once)."""
-    with torch.no_grad():
-        return int(models.build(arch).eval()(torch.zeros(1, 1, 28, 28)).shape[-1])
+def _check_spec(meta: CheckpointMeta) -> None:
+    """A designed network's spec must be one cnnviz.spec accepts for this many classes."""
+    from . import spec as spec_mod
+
+    if not isinstance(meta.classes, list):
+        raise CheckpointError("ckpt.error.class_total", n=0, limit=MAX_CLASSES)
+    try:
+        spec_mod.check_spec(meta.spec, len(meta.classes))
+    except spec_mod.SpecError as err:
+        raise CheckpointError("ckpt.error.bad_spec", reason=err.message) from None
+
+
+def build_model(meta: CheckpointMeta) -> nn.Module:
+    """A fresh (untrained) model of the checkpoint's architecture or designed network, one output per class."""
+    if meta.arch == models.CUSTOM:
+        return models.from_spec(meta.spec, len(meta.classes))
+    return models.build(meta.arch, num_classes=len(meta.classes))
+
 
 
 class SaveError(CheckpointError):
@@ -236,7 +252,7 @@ def save_checkpoint(path: Path | str, model: nn.Module, meta: CheckpointMeta, ex
     path = Path(path)
     if path.suffix != SUFFIX:
         path = path.with_name(path.name + SUFFIX)
-    _validate_state(meta.arch, model.state_dict())
+    _validate_state(meta, model.state_dict())
     payload = to_bytes(model, meta)
     if saved_by:
         from safetensors.torch import load, save
@@ -282,19 +298,28 @@ def _parse_header(blob: bytes) -> dict:
     return header
 
 
-def _validate_state(arch: str, state: dict[str, torch.Tensor]) -> None:
-    reference = models.build(arch).state_dict()
-    missing = sorted(set(reference) - set(state))
-    extra = sorted(set(state) - set(reference))
+def _compare_shapes(meta: CheckpointMeta, shapes: dict[str, tuple[int, ...]]) -> dict[str, torch.Tensor]:
+    """The weights' names and shapes against the architecture's (with one output per class); returns the
+    reference state dict."""
+    arch = meta.arch
+    reference = build_model(meta).state_dict()
+    missing = sorted(set(reference) - set(shapes))
+    extra = sorted(set(shapes) - set(reference))
     if missing:
         raise CheckpointError("ckpt.error.missing_weights", arch=arch, keys=_some(missing))
     if extra:
         raise CheckpointError("ckpt.error.extra_weights", arch=arch, keys=_some(extra))
     for key, ref in reference.items():
-        t = state[key]
-        if tuple(t.shape) != tuple(ref.shape):
-            raise CheckpointError("ckpt.error.shape", arch=arch, weight=key, shape=tuple(t.shape),
+        if tuple(shapes[key]) != tuple(ref.shape):
+            raise CheckpointError("ckpt.error.shape", arch=arch, weight=key, shape=tuple(shapes[key]),
                                   expected=tuple(ref.shape))
+    return reference
+
+
+def _validate_state(meta: CheckpointMeta, state: dict[str, torch.Tensor]) -> None:
+    reference = _compare_shapes(meta, {k: tuple(t.shape) for k, t in state.items()})
+    for key, ref in reference.items():
+        t = state[key]
         if t.dtype != ref.dtype:
             raise CheckpointError("ckpt.error.dtype", weight=key, dtype=str(t.dtype), expected=str(ref.dtype))
         if t.is_floating_point() and not torch.isfinite(t).all():
@@ -323,8 +348,8 @@ def from_bytes(blob: bytes, source: str = "checkpoint") -> tuple[nn.Module, Chec
             state = load(blob)
         except Exception:   # SafetensorError, ValueError, …: whatever the parser says about hostile bytes
             raise CheckpointError("ckpt.error.corrupt_weights") from None
-        _validate_state(meta.arch, state)
-        model = models.build(meta.arch)
+        _validate_state(meta, state)
+        model = build_model(meta)
         model.load_state_dict(state)
         model.eval()
         return model, meta
@@ -362,7 +387,13 @@ def read_meta(path: Path | str) -> CheckpointMeta:
             if n > MAX_HEADER:
                 raise CheckpointError("ckpt.error.header_too_big", size=n, limit=MAX_HEADER)
             blob = head + f.read(n)
-        return CheckpointMeta.from_header(_parse_header(blob).get("__metadata__"))
+        header = _parse_header(blob)
+        meta = CheckpointMeta.from_header(header.get("__metadata__"))
+        shapes = {k: v.get("shape") for k, v in header.items() if k != "__metadata__" and isinstance(v, dict)}
+        if not all(isinstance(v, list) for v in shapes.values()):
+            raise CheckpointError("ckpt.error.corrupt")
+        _compare_shapes(meta, shapes)    # names and shapes from the header: a wrong class count shows here
+        return meta
     except OSError as exc:
         raise _in_file("ckpt.error.cannot_read", path.name, _os_error(exc)) from None
     except CheckpointError as exc:

@@ -57,6 +57,7 @@ FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
 
 # dataset name -> the message key of its title (the texts live in the translation tables)
+USER_PREFIX = "user:"   # load_dataset("user:NAME"): a dataset made on the "Your data" page (cnnviz.userdata)
 DATASETS = {name: f"dataset.{name}" for name in ("embedded", "mnist", "fashion-mnist")}
 
 
@@ -328,6 +329,10 @@ def load_dataset(name: str = "embedded", root: Path | str | None = None, downloa
                                       FASHION_STD, list(FASHION_CLASSES), resources)
         except DatasetUnavailable:
             raise fashion_missing(root) from None
+    if isinstance(name, str) and name.startswith(USER_PREFIX):
+        from . import userdata
+
+        return userdata.load_dataset(name[len(USER_PREFIX):])
     raise DatasetUnavailable("data.error.unknown", name=repr(name), choices=", ".join(DATASETS))
 
 

@@ -359,3 +359,11 @@ def render_digit(digit_u8: np.ndarray, size: tuple[int, int] = (280, 280), centr
     if ye > ys and xe > xs:
         ink[ys:ye, xs:xe] = strokes[ys - y0:ye - y0, xs - x0:xe - x0]
     return _rgba(ink, style)
+
+
+def from_photo(rgb: np.ndarray) -> Preprocessed | None:
+    """A photo of a handwritten digit on paper (H×W×3 uint8) -> the same 28×28 result as the canvas, or
+    None when no digit is found (:func:`cnnviz.photo.analyze_photo` gives the steps and the reason)."""
+    from .photo import from_photo as read
+
+    return read(rgb)

@@ -280,6 +280,9 @@ def count_parameters(model: nn.Module) -> int:
 
 # ----------------------------------------------------------------------------- designed networks
 
+CUSTOM = "custom"   # the architecture name of a network designed by the user (built from its spec)
+
+
 def from_spec(spec: list, num_classes: int = 10) -> nn.Module:
     """A network designed by the user (see :mod:`cnnviz.spec`); raises :class:`cnnviz.spec.SpecError`."""
     from . import spec as _spec

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from .messages import MessageError
 
-PAGES = ("home", "kernels", "pooling", "training", "feature-maps")   # the router's url paths ("home" is /)
+PAGES = ("home", "kernels", "pooling", "training", "feature-maps", "your-data")   # the router's url paths ("home" is /)
 LANGS = ("en", "zh")
 MAX_STEPS = 40
 MAX_BYTES = 64_000

@@ -60,6 +60,7 @@ class TrainConfig:
     train_limit: int | None = None  # use only the first N training examples (quick runs, tests)
     test_limit: int | None = None
     device: str | None = None    # None = CUDA when present, else CPU
+    spec: list | None = None     # a designed network (cnnviz.spec), with arch == models.CUSTOM
 
     @classmethod
     def for_arch(cls, arch: str, **overrides: Any) -> TrainConfig:
@@ -72,7 +73,9 @@ class TrainConfig:
 
     def validate(self) -> TrainConfig:
         """Raise :class:`TrainConfigError` (a ``ValueError``) with a message a learner can act on."""
-        if self.arch not in models.REGISTRY:
+        if self.arch == models.CUSTOM:
+            self.check_spec()
+        elif self.arch not in models.REGISTRY:
             raise TrainConfigError("train.error.arch", value=repr(self.arch), choices=", ".join(models.names()))
         if self.optimizer not in OPTIMIZERS:
             raise TrainConfigError("train.error.optimizer", value=repr(self.optimizer), choices=", ".join(OPTIMIZERS))
@@ -94,6 +97,21 @@ class TrainConfig:
         if self.device is not None:
             check_device(self.device)
         return self
+
+    def check_spec(self, num_classes: int = 10) -> None:
+        """A designed network must be a spec cnnviz.spec accepts (its error names the layer)."""
+        from . import spec as spec_mod
+
+        try:
+            spec_mod.check_spec(self.spec, num_classes)
+        except spec_mod.SpecError as err:
+            raise TrainConfigError("train.error.spec", reason=err.message) from None
+
+    def build_model(self, num_classes: int = 10) -> nn.Module:
+        """A fresh model of this configuration with ``num_classes`` outputs (the dataset's classes)."""
+        if self.arch == models.CUSTOM:
+            return models.from_spec(self.spec, num_classes)
+        return models.build(self.arch, num_classes=num_classes)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -251,7 +269,9 @@ class _Run:
         self.config, self.emit, self.start = config, emit, time.perf_counter()
         self.device = torch.device(config.device) if config.device else default_device()
         torch.manual_seed(config.seed)
-        self.model = (model if model is not None else models.build(config.arch)).to(self.device).train()
+        if model is None:
+            model = config.build_model(len(data.classes))
+        self.model = model.to(self.device).train()
         self.data = data.to(self.device)
         self.gen = torch.Generator().manual_seed(config.seed)
         self.opt = make_optimizer(config.optimizer, self.model.parameters(), float(config.lr), config.momentum)

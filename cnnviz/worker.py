@@ -123,7 +123,7 @@ def run_job(job_id: str, cfg: dict, job_dir: str, send: Callable[[Any], None], p
     test = data.subset(None, config.test_limit)
     n_train = len(data.train_y[:config.train_limit]) if config.train_limit else len(data.train_y)
     send(("started", dict(pid=os.getpid(), device=config.device or str(default_device()), dataset=data.name,
-                          note=data.note, params=models.count_parameters(models.build(config.arch)),
+                          note=data.note, params=models.count_parameters(config.build_model(len(data.classes))),
                           n_train=n_train, n_test=len(test.test_y))))
     stop_file = Path(job_dir) / STOP_FILE
 
@@ -155,7 +155,7 @@ def _result_payload(job_id: str, config, data, test, result, job_dir: str) -> di
                               epochs=result.epochs_completed, mean=data.mean, std=data.std,
                               classes=list(data.classes), optimizer=config.optimizer,
                               lr=float(config.lr), batch_size=config.batch_size, seed=config.seed,
-                              augment=config.augment, train_seconds=round(result.elapsed, 2),
+                              augment=config.augment, train_seconds=round(result.elapsed, 2), spec=config.spec,
                               note=f"cnnviz training page; {result.status}: {result.reason}")
         try:
             path = str(save_checkpoint(Path(job_dir) / f"{job_id}.safetensors", result.model.cpu(), meta))

@@ -9,6 +9,7 @@ import streamlit as st
 
 from cnnviz import images, userdata
 from cnnviz.userdata import UserDataError
+from ui.canvas import read_canvas
 from ui.common import md_escape
 from ui.i18n import t, tm
 from ui.image_source import upscale_nearest
@@ -70,19 +71,16 @@ def take_example(method: str, n: int):
         if shot is None:
             return None
         try:
-            return images.to_uint8(images.load_image(shot.getvalue(), shot.name).pixels)
+            return images.decode(shot.getvalue(), shot.name).data
         except images.ImageLoadError as exc:
-            st.error(t("img.upload_error", error=exc), icon="🚫")
+            st.error(t("img.upload_error", error=tm(exc)), icon="🚫")
             return None
-    try:
-        from streamlit_drawable_canvas import st_canvas
-    except Exception as exc:  # the component failed to load
+    try:   # read safely: PNG only, its size checked before decoding (ui.canvas)
+        read = read_canvas(CANVAS_SIZE, 18, key=f"ud_canvas_{n}", counter="ud_widget_n")
+    except ImportError as exc:  # the component failed to load
         st.warning(t("fm.no_canvas", error=exc))
         return None
-    result = st_canvas(stroke_width=18, stroke_color="#FFFFFF", background_color="#000000", width=CANVAS_SIZE,
-                       height=CANVAS_SIZE, drawing_mode="freedraw", return_image_data=True,
-                       update_streamlit=True, key=f"ud_canvas_{n}")
-    return getattr(result, "image_data", None)
+    return None if read is None else read[1]
 
 
 def collect_examples(method: str) -> userdata.UserDataset | None:

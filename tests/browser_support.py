@@ -33,6 +33,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 ARTIFACTS = ROOT / "artifacts"
 PAGES = {  # url path -> page (as routed by app.py)
     "": "home", "kernels": "kernels", "pooling": "pooling", "training": "training", "feature-maps": "feature_maps",
+    "your-data": "your_data",
 }
 # a Streamlit page has finished its run: the app says so, and the "running" indicator is gone
 IDLE_JS = ("() => { const app = document.querySelector('[data-testid=\"stApp\"]');"

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.skipif(_missing is not None, reason=_missing or "")
 SERVER_ENV = {"CNNVIZ_TRAIN_LIMIT": "8000",   # the whole embedded training split: a long enough epoch
               "CNNVIZ_TEST_LIMIT": "500", "CNNVIZ_MAX_JOBS": "1", "CNNVIZ_ORPHAN_TIMEOUT": "60"}
 TITLES = {"": "home.title", "kernels": "kern.title", "pooling": "pool.title", "training": "train.title",
-          "feature-maps": "fm.title"}
+          "feature-maps": "fm.title", "your-data": "ud.title"}
 
 
 def open_page(page, server, path: str) -> None:

@@ -29,34 +29,37 @@ def canvas_key() -> str:
     return f"fm_canvas_{st.session_state.get(COUNTER, 0)}"
 
 
-def reset_canvas(malformed: bool = False) -> None:
+def reset_canvas(malformed: bool = False, counter: str = COUNTER) -> None:
     """A new, empty canvas (the next run draws it under a new key)."""
-    st.session_state[COUNTER] = st.session_state.get(COUNTER, 0) + 1
+    st.session_state[counter] = st.session_state.get(counter, 0) + 1
     if malformed:
         st.session_state[RESET_NOTE] = True
     st.rerun()
 
 
-def _picture_bytes(size: int, stroke: int) -> bytes | None:
+def _picture_bytes(size: int, stroke: int, key: str) -> bytes | None:
     """Draw the canvas; the picture's PNG bytes exactly as the browser sent them, or ``None`` before
     anything is drawn.  Raises what the component raises on a malformed value."""
     from streamlit_drawable_canvas import st_canvas
 
     result = st_canvas(stroke_width=stroke, stroke_color="#FFFFFF", background_color="#000000", width=size,
                        height=size, drawing_mode="freedraw", return_image_data=True, update_streamlit=True,
-                       key=canvas_key())
+                       key=key)
     return result.image_bytes      # base64-decoded only; never result.image_data (it decodes any image)
 
 
-def read_canvas(size: int, stroke: int) -> tuple[str, np.ndarray] | None:
+def read_canvas(size: int, stroke: int, key: str | None = None,
+                counter: str = COUNTER) -> tuple[str, np.ndarray] | None:
     """Draw the ``size`` x ``size`` canvas and read what is on it: ``(a key naming the picture, its pixels)``,
-    or ``None`` when nothing is drawn or the picture was refused (a message says why)."""
+    or ``None`` when nothing is drawn or the picture was refused (a message says why).  ``key``: the
+    component's key (default: the feature-map page's, :func:`canvas_key`); ``counter``: the session value
+    that a reset after a malformed value bumps (the caller's key should include it)."""
     if st.session_state.pop(RESET_NOTE, False):
         st.warning(t("fm.canvas.reset"))
     try:
-        png = _picture_bytes(size, stroke)
+        png = _picture_bytes(size, stroke, key or canvas_key())
     except (AttributeError, KeyError, TypeError, ValueError, binascii.Error):
-        reset_canvas(malformed=True)
+        reset_canvas(malformed=True, counter=counter)
         return None
     if not png:
         return None

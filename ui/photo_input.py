@@ -14,8 +14,7 @@ SOURCES = ("camera", "upload")
 
 def read_photo(data: bytes, name: str) -> photo.PhotoResult:
     """Decode with the safe loader (raises :class:`cnnviz.images.ImageLoadError`) and read the digit."""
-    loaded = images.load_image(data, name)
-    return photo.analyze_photo(images.to_uint8(loaded.pixels))
+    return photo.analyze_photo(images.decode(data, name).data)   # uint8 for 8-bit files, else float 0–255
 
 
 def show_steps(result: photo.PhotoResult) -> None:
@@ -53,7 +52,7 @@ def photo_input(key: str = "photo"):
             result = read_photo(shot.getvalue(), shot.name)
         except images.ImageLoadError as exc:
             st.session_state.pop(cache_key, None)
-            st.error(t("img.upload_error", error=exc), icon="🚫")
+            st.error(t("img.upload_error", error=tm(exc)), icon="🚫")
             return None
         st.session_state[cache_key] = (shot.file_id, result)
     show_steps(result)

@@ -18,7 +18,8 @@ EN = {
                            "and std above 0)",
     "ckpt.error.test_acc": "its recorded test accuracy {value} is not between 0 and 1",
     "ckpt.error.bad_field": "its metadata field “{field}” has a wrong type or value",
-    "ckpt.error.class_count": "it lists {n} class names, but the {arch} network has {expected} outputs",
+    "ckpt.error.class_total": "it lists {n} class names; a model needs 2 to {limit}",
+    "ckpt.error.bad_spec": "its designed network cannot be built: {reason}",
     "ckpt.error.class_name": "class name number {index} is not a short plain text (1 to {limit} characters, "
                              "no control characters and none of < > & [ ] $ ` \\)",
     "ckpt.error.missing_weights": "its weights do not match the {arch} architecture (missing {keys})",
@@ -47,7 +48,8 @@ ZH = {
     "ckpt.error.bad_norm": "它的归一化参数 {field} = {value} 无效（必须是有限的数，且 std 大于 0）",
     "ckpt.error.test_acc": "它记录的测试准确率 {value} 不在 0 到 1 之间",
     "ckpt.error.bad_field": "它的元数据字段“{field}”类型或取值有误",
-    "ckpt.error.class_count": "它列出了 {n} 个类别名称，但 {arch} 网络有 {expected} 个输出",
+    "ckpt.error.class_total": "它列出了 {n} 个类别名称；一个模型需要 2 到 {limit} 个类别",
+    "ckpt.error.bad_spec": "其中自己设计的网络无法构建：{reason}",
     "ckpt.error.class_name": "第 {index} 个类别名称不是简短的纯文本"
                              "（1 到 {limit} 个字符，不含控制字符，也不含 < > & [ ] $ ` \\）",
     "ckpt.error.missing_weights": "它的权重与 {arch} 网络结构不符（缺少 {keys}）",
