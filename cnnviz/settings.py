@@ -18,6 +18,9 @@ CNNVIZ_TEST_LIMIT          cap on test images (0: all)                          
 CNNVIZ_PREWARM             keep one training worker started (0 or 1)                   1
 CNNVIZ_MALLOC_TUNE         tune glibc's malloc for image-sized arrays (0 or 1)         1
 CNNVIZ_DATA                folder of downloaded datasets                               data/
+CNNVIZ_MAX_RUNS_PER_OWNER  trainings one browser may have queued or running (>= 1)     2
+CNNVIZ_USER_DATA           folder of datasets made on the "Your data" page             data/user
+CNNVIZ_TOUR                the lecture tour's TOML file                                tour.toml
 =========================  ==========================================================  ====================
 
 An unset variable takes its default; a variable that is set must hold a valid value (an empty one too is
@@ -60,6 +63,9 @@ class Settings:
     prewarm: bool
     malloc_tune: bool
     data_root: Path
+    max_runs_per_owner: int = 2
+    user_data: Path = ROOT / "data" / "user"
+    tour: Path = ROOT / "tour.toml"
 
 
 class _Reader:
@@ -124,6 +130,16 @@ class _Reader:
             return default
         return path
 
+    def file(self, name: str, default: Path) -> Path:
+        value = self.raw(name)
+        if value is None:
+            return default
+        path = Path(value).expanduser()
+        if not path.is_file():
+            self.problems.append(msg("settings.error.not_a_file", name=name, value=value[-80:]))
+            return default
+        return path
+
 
 def read_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """The settings from ``environ`` (default: this process's); raises :class:`SettingsError` listing every
@@ -140,6 +156,9 @@ def read_settings(environ: Mapping[str, str] | None = None) -> Settings:
         prewarm=r.flag("CNNVIZ_PREWARM", True),
         malloc_tune=r.flag("CNNVIZ_MALLOC_TUNE", True),
         data_root=r.folder("CNNVIZ_DATA", ROOT / "data"),
+        max_runs_per_owner=r.whole("CNNVIZ_MAX_RUNS_PER_OWNER", 2, 1, 1000),
+        user_data=r.folder("CNNVIZ_USER_DATA", ROOT / "data" / "user"),
+        tour=r.file("CNNVIZ_TOUR", ROOT / "tour.toml"),
     )
     if r.problems:
         raise SettingsError(r.problems)

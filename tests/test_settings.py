@@ -49,6 +49,10 @@ def test_valid_values_are_read(tmp_path):
     ("CNNVIZ_TEST_LIMIT", "1e3", "settings.error.whole"),
     ("CNNVIZ_PREWARM", "yes", "settings.error.flag"),
     ("CNNVIZ_MALLOC_TUNE", "off", "settings.error.flag"),
+    ("CNNVIZ_MAX_RUNS_PER_OWNER", "0", "settings.error.whole_range"),
+    ("CNNVIZ_MAX_RUNS_PER_OWNER", "lots", "settings.error.whole_range"),
+    ("CNNVIZ_USER_DATA", "", "settings.error.empty"),
+    ("CNNVIZ_TOUR", "/no/such/tour.toml", "settings.error.not_a_file"),
 ])
 def test_bad_values_are_refused_with_a_message(name, value, key):
     with pytest.raises(SettingsError) as exc:
