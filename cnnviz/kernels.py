@@ -209,16 +209,18 @@ class ConvParams:
     bias: float = 0.0     # added to each output pixel in the "conv3" mode (a Conv2d layer's bias)
 
 
+def whole_at_least(value, lo: int) -> bool:
+    """``value`` is a whole number (a Python or numpy integer, not a bool) of at least ``lo``."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= lo
+
+
 def check_params(height: int, width: int, kernel_shape: tuple[int, int], params: ConvParams) -> tuple[int, int]:
     """Validate settings for an image of ``height×width``; returns the output ``(height, width)``."""
     kh, kw = kernel_shape
     s, p, d = params.stride, params.padding, params.dilation
-    if not isinstance(s, (int, np.integer)) or s < 1:
-        raise KernelError("kern.err.stride", value=s)
-    if not isinstance(d, (int, np.integer)) or d < 1:
-        raise KernelError("kern.err.dilation", value=d)
-    if not isinstance(p, (int, np.integer)) or p < 0:
-        raise KernelError("kern.err.padding", value=p)
+    for key, value, lo in (("kern.err.stride", s, 1), ("kern.err.dilation", d, 1), ("kern.err.padding", p, 0)):
+        if not whole_at_least(value, lo):
+            raise KernelError(key, value=value)
     if not (isinstance(params.bias, (int, float, np.number)) and abs(float(params.bias)) <= MAX_ABS_BIAS):
         raise KernelError("kern.err.bias", value=params.bias, max=MAX_ABS_BIAS)   # NaN fails too
     if params.padding_mode not in PADDING_MODES:

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from .convolution import _as_nchw_channels_last
-from .kernels import ceil_drops_last, formula_text, output_size
+from .kernels import ceil_drops_last, formula_text, output_size, whole_at_least
 from .messages import MessageError
 
 KINDS = ("max", "avg")   # titles: the keys pool_kind.<kind>
@@ -44,12 +44,9 @@ def check_params(height: int, width: int, params: PoolParams) -> tuple[int, int]
     k, s, p = params.kernel, params.step, params.padding
     if params.kind not in KINDS:
         raise PoolingError("pool.err.kind", kind=params.kind)
-    if not isinstance(k, (int, np.integer)) or k < 1:
-        raise PoolingError("pool.err.window", value=k)
-    if not isinstance(s, (int, np.integer)) or s < 1:
-        raise PoolingError("pool.err.stride", value=s)
-    if not isinstance(p, (int, np.integer)) or p < 0:
-        raise PoolingError("pool.err.padding", value=p)
+    for key, value, lo in (("pool.err.window", k, 1), ("pool.err.stride", s, 1), ("pool.err.padding", p, 0)):
+        if not whole_at_least(value, lo):
+            raise PoolingError(key, value=value)
     if p > k // 2:
         raise PoolingError("pool.err.padding_half", p=p, k=k, half=k // 2)
     if height < 1 or width < 1:

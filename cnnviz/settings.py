@@ -68,6 +68,14 @@ class Settings:
     tour: Path = ROOT / "tour.toml"
 
 
+def _convert(value: str, kind: type):
+    """``kind(value)``, or None when the text is no such number."""
+    try:
+        return kind(value)
+    except ValueError:
+        return None
+
+
 class _Reader:
     def __init__(self, environ: Mapping[str, str]) -> None:
         self.environ = environ
@@ -88,10 +96,7 @@ class _Reader:
         value = self.raw(name)
         if value is None:
             return default
-        try:
-            number = int(value)
-        except ValueError:
-            number = None
+        number = _convert(value, int)
         if number is None or number < lo or (hi is not None and number > hi):
             key = "settings.error.whole" if hi is None else "settings.error.whole_range"
             self.problems.append(msg(key, name=name, value=value[:40], lo=lo, hi=hi if hi is not None else 0))
@@ -102,11 +107,8 @@ class _Reader:
         value = self.raw(name)
         if value is None:
             return default
-        try:
-            number = float(value)
-        except ValueError:
-            number = math.nan
-        if not (math.isfinite(number) and number > 0):
+        number = _convert(value, float)
+        if number is None or not (math.isfinite(number) and number > 0):
             self.problems.append(msg("settings.error.seconds", name=name, value=value[:40]))
             return default
         return number
@@ -120,23 +122,15 @@ class _Reader:
             return default
         return value == "1"
 
-    def folder(self, name: str, default: Path) -> Path:
+    def path(self, name: str, default: Path, kind: str = "folder") -> Path:
+        """A folder (that may not exist yet, but is no file) or a ``kind="file"`` that exists."""
         value = self.raw(name)
         if value is None:
             return default
         path = Path(value).expanduser()
-        if path.exists() and not path.is_dir():
-            self.problems.append(msg("settings.error.not_a_folder", name=name, value=value[-80:]))
-            return default
-        return path
-
-    def file(self, name: str, default: Path) -> Path:
-        value = self.raw(name)
-        if value is None:
-            return default
-        path = Path(value).expanduser()
-        if not path.is_file():
-            self.problems.append(msg("settings.error.not_a_file", name=name, value=value[-80:]))
+        bad = (not path.is_file()) if kind == "file" else (path.exists() and not path.is_dir())
+        if bad:
+            self.problems.append(msg(f"settings.error.not_a_{kind}", name=name, value=value[-80:]))
             return default
         return path
 
@@ -147,7 +141,7 @@ def read_settings(environ: Mapping[str, str] | None = None) -> Settings:
     r = _Reader(os.environ if environ is None else environ)
     settings = Settings(
         max_jobs=r.whole("CNNVIZ_MAX_JOBS", max(1, (os.cpu_count() or 1) // 2), 1),
-        user_checkpoints=r.folder("CNNVIZ_USER_CHECKPOINTS", Path("checkpoints/user")),
+        user_checkpoints=r.path("CNNVIZ_USER_CHECKPOINTS", Path("checkpoints/user")),
         orphan_timeout=r.seconds("CNNVIZ_ORPHAN_TIMEOUT", 120.0),
         worker_nice=r.whole("CNNVIZ_WORKER_NICE", 10, 0, 19),
         server_threads=r.whole("CNNVIZ_SERVER_THREADS", 1, 1, 256),
@@ -155,10 +149,10 @@ def read_settings(environ: Mapping[str, str] | None = None) -> Settings:
         test_limit=r.whole("CNNVIZ_TEST_LIMIT", 0, 0),
         prewarm=r.flag("CNNVIZ_PREWARM", True),
         malloc_tune=r.flag("CNNVIZ_MALLOC_TUNE", True),
-        data_root=r.folder("CNNVIZ_DATA", ROOT / "data"),
+        data_root=r.path("CNNVIZ_DATA", ROOT / "data"),
         max_runs_per_owner=r.whole("CNNVIZ_MAX_RUNS_PER_OWNER", 2, 1, 1000),
-        user_data=r.folder("CNNVIZ_USER_DATA", ROOT / "data" / "user"),
-        tour=r.file("CNNVIZ_TOUR", ROOT / "tour.toml"),
+        user_data=r.path("CNNVIZ_USER_DATA", ROOT / "data" / "user"),
+        tour=r.path("CNNVIZ_TOUR", ROOT / "tour.toml", "file"),
     )
     if r.problems:
         raise SettingsError(r.problems)
