@@ -92,26 +92,24 @@ class _Reader:
             return None
         return value
 
-    def whole(self, name: str, default: int, lo: int, hi: int | None = None) -> int:
+    def number(self, name: str, default, kind: type, ok, key: str, **args):
+        """A ``kind`` (int or float) for which ``ok(number)`` holds; else the problem ``key``."""
         value = self.raw(name)
         if value is None:
             return default
-        number = _convert(value, int)
-        if number is None or number < lo or (hi is not None and number > hi):
-            key = "settings.error.whole" if hi is None else "settings.error.whole_range"
-            self.problems.append(msg(key, name=name, value=value[:40], lo=lo, hi=hi if hi is not None else 0))
+        number = _convert(value, kind)
+        if number is None or not ok(number):
+            self.problems.append(msg(key, name=name, value=value[:40], **args))
             return default
         return number
 
+    def whole(self, name: str, default: int, lo: int, hi: int | None = None) -> int:
+        key = "settings.error.whole" if hi is None else "settings.error.whole_range"
+        return self.number(name, default, int, lambda n: n >= lo and (hi is None or n <= hi), key,
+                           lo=lo, hi=hi if hi is not None else 0)
+
     def seconds(self, name: str, default: float) -> float:
-        value = self.raw(name)
-        if value is None:
-            return default
-        number = _convert(value, float)
-        if number is None or not (math.isfinite(number) and number > 0):
-            self.problems.append(msg("settings.error.seconds", name=name, value=value[:40]))
-            return default
-        return number
+        return self.number(name, default, float, lambda n: math.isfinite(n) and n > 0, "settings.error.seconds")
 
     def flag(self, name: str, default: bool) -> bool:
         value = self.raw(name)
