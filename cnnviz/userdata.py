@@ -258,6 +258,66 @@ def _open_zip(source: str | os.PathLike | bytes) -> zipfile.ZipFile:
         raise UserDataError("userdata.error.not_zip") from None
 
 
+def _zip_images(infos: list[zipfile.ZipInfo], skipped: dict[str, int]) -> list[tuple[PurePosixPath, zipfile.ZipInfo]]:
+    """The image entries of an archive, with every size cap checked from the headers before any read."""
+    if len(infos) > MAX_ENTRIES:
+        raise UserDataError("userdata.error.too_many_files", n=len(infos), max=MAX_ENTRIES)
+    candidates: list[tuple[PurePosixPath, zipfile.ZipInfo]] = []
+    total_bytes = 0
+    for info in infos:
+        p = _member_path(info)                     # refuses escapes and links before anything else
+        if info.is_dir():
+            continue
+        if any(part.startswith(".") or part == "__MACOSX" for part in p.parts):
+            continue                               # macOS resource forks, hidden files
+        ext = p.suffix.lower().lstrip(".")
+        if ext in ARCHIVES:
+            skipped["archive"] += 1
+            continue
+        if ext not in images.EXTENSIONS:
+            skipped["not_image"] += 1
+            continue
+        if info.file_size > MAX_FILE_BYTES:
+            raise UserDataError("userdata.error.file_too_big", entry=info.filename, mb=MAX_FILE_BYTES // 2**20)
+        total_bytes += info.file_size
+        if total_bytes > MAX_TOTAL_BYTES:
+            raise UserDataError("userdata.error.total_too_big", gb=MAX_TOTAL_BYTES / 2**30)
+        candidates.append((p, info))
+    return candidates
+
+
+def _by_class(candidates: list[tuple[PurePosixPath, zipfile.ZipInfo]],
+              skipped: dict[str, int]) -> dict[str, list[zipfile.ZipInfo]]:
+    """Entries by class folder: folders at the top, or inside one top folder."""
+    tops = {p.parts[0] for p, _ in candidates if len(p.parts) >= 2}
+    strip = 1 if len(tops) == 1 and all(len(p.parts) >= 3 for p, _ in candidates) else 0
+    by_class: dict[str, list[zipfile.ZipInfo]] = {}
+    for p, info in candidates:
+        parts = p.parts[strip:]
+        if len(parts) < 2:
+            skipped["outside"] += 1
+            continue
+        by_class.setdefault(parts[0], []).append(info)
+    if len(candidates) - skipped["outside"] > MAX_IMAGES:
+        raise UserDataError("userdata.error.too_many_images", n=len(candidates), max=MAX_IMAGES)
+    if not by_class:
+        raise UserDataError("userdata.error.no_classes")
+    return by_class
+
+
+def _entry_digit(z: zipfile.ZipFile, info: zipfile.ZipInfo) -> np.ndarray | None:
+    """One entry read (capped) and turned into a 28×28 digit; None when damaged or not a picture."""
+    try:
+        raw = _read_capped(z, info, MAX_FILE_BYTES)
+    except UserDataError:
+        raise                                      # more bytes than the header said: a hostile archive
+    except (zipfile.BadZipFile, RuntimeError, OSError, EOFError, NotImplementedError, zlib.error):
+        return None                                # damaged or encrypted entry
+    with contextlib.suppress(images.ImageLoadError):
+        return to_digit(images.load_image(raw, info.filename).pixels)[0]
+    return None
+
+
 def dataset_from_zip(source: str | os.PathLike | bytes, name: str,
                      progress: Progress | None = None) -> UserDataset:
     """A zip with one folder per class (``cat/001.png``, or ``pets/cat/001.png``) -> a dataset.
@@ -265,82 +325,32 @@ def dataset_from_zip(source: str | os.PathLike | bytes, name: str,
     Raises :class:`UserDataError` (a message key) for a bad archive; skipped files are counted in
     ``skipped`` and summarized in ``warnings``.  ``progress(done, total)`` is called as images are read.
     """
+    skipped = {k: 0 for k in SKIP_REASONS}
+    bad: list[str] = []
     with _open_zip(source) as z:
         try:
             infos = z.infolist()
         except (zipfile.BadZipFile, OSError, ValueError):
             raise UserDataError("userdata.error.not_zip") from None
-        if len(infos) > MAX_ENTRIES:
-            raise UserDataError("userdata.error.too_many_files", n=len(infos), max=MAX_ENTRIES)
-        skipped = {k: 0 for k in SKIP_REASONS}
-        candidates: list[tuple[PurePosixPath, zipfile.ZipInfo]] = []
-        total_bytes = 0
-        for info in infos:
-            p = _member_path(info)                     # refuses escapes and links before anything else
-            if info.is_dir():
-                continue
-            if any(part.startswith(".") or part == "__MACOSX" for part in p.parts):
-                continue                               # macOS resource forks, hidden files
-            ext = p.suffix.lower().lstrip(".")
-            if ext in ARCHIVES:
-                skipped["archive"] += 1
-                continue
-            if ext not in images.EXTENSIONS:
-                skipped["not_image"] += 1
-                continue
-            if info.file_size > MAX_FILE_BYTES:
-                raise UserDataError("userdata.error.file_too_big", entry=info.filename, mb=MAX_FILE_BYTES // 2**20)
-            total_bytes += info.file_size
-            if total_bytes > MAX_TOTAL_BYTES:
-                raise UserDataError("userdata.error.total_too_big", gb=MAX_TOTAL_BYTES / 2**30)
-            candidates.append((p, info))
-        # layout: class folders at the top, or inside one top folder
-        tops = {p.parts[0] for p, _ in candidates if len(p.parts) >= 2}
-        strip = 1 if len(tops) == 1 and all(len(p.parts) >= 3 for p, _ in candidates) else 0
-        by_class: dict[str, list[zipfile.ZipInfo]] = {}
-        for p, info in candidates:
-            parts = p.parts[strip:]
-            if len(parts) < 2:
-                skipped["outside"] += 1
-                continue
-            by_class.setdefault(parts[0], []).append(info)
-        if len(candidates) - skipped["outside"] > MAX_IMAGES:
-            raise UserDataError("userdata.error.too_many_images", n=len(candidates), max=MAX_IMAGES)
-        if not by_class:
-            raise UserDataError("userdata.error.no_classes")
+        by_class = _by_class(_zip_images(infos, skipped), skipped)
         folder_names = sorted(by_class, key=str.casefold)
         classes = _check_classes(folder_names)
         total = sum(len(v) for v in by_class.values())
-        x = np.zeros((total, 28, 28), np.uint8)
-        y = np.zeros(total, np.int64)
+        x, y = np.zeros((total, 28, 28), np.uint8), np.zeros(total, np.int64)
         n = done = 0
-        bad: list[str] = []
         for label, folder in enumerate(folder_names):
             for info in by_class[folder]:
-                digit = None
-                try:
-                    raw = _read_capped(z, info, MAX_FILE_BYTES)
-                except UserDataError:
-                    raise                              # more bytes than the header said: a hostile archive
-                except (zipfile.BadZipFile, RuntimeError, OSError, EOFError, NotImplementedError, zlib.error):
-                    raw = None                         # damaged or encrypted entry
-                if raw is not None:
-                    with contextlib.suppress(images.ImageLoadError):
-                        digit, _ = to_digit(images.load_image(raw, info.filename).pixels)
+                digit = _entry_digit(z, info)
                 if digit is None:
                     skipped["unreadable"] += 1
-                    if len(bad) < 3:
-                        bad.append(info.filename)
+                    bad += [info.filename] if len(bad) < 3 else []
                 else:
                     x[n], y[n] = digit, label
                     n += 1
                 done += 1
                 if progress is not None and (done % 50 == 0 or done == total):
                     progress(done, total)
-    warnings = []
-    for reason in SKIP_REASONS:
-        if skipped[reason]:
-            warnings.append(msg(f"userdata.skipped.{reason}", n=skipped[reason]))
+    warnings = [msg(f"userdata.skipped.{reason}", n=skipped[reason]) for reason in SKIP_REASONS if skipped[reason]]
     if bad:
         warnings.append(msg("userdata.skipped.examples", names=", ".join(bad)))
     return _split(name, classes, x[:n], y[:n], warnings, skipped)
