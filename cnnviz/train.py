@@ -124,7 +124,7 @@ def run_one(arch: str, args: argparse.Namespace, data) -> int:
         print(f"{arch}: not saved, because the run did not finish (use --save-failed to keep its last good "
               f"weights as {target_path(arch, args, failed=True).name})")
         return 1
-    meta = CheckpointMeta(arch=arch, dataset=data.name, test_acc=result.test_acc,
+    meta = CheckpointMeta(arch=arch, dataset=data.name, test_acc=result.test_acc, test_size=len(data.test_y),
                           epochs=result.epochs_completed, mean=data.mean, std=data.std,
                           classes=list(data.classes), optimizer=cfg.optimizer, lr=float(cfg.lr),
                           batch_size=cfg.batch_size, seed=cfg.seed, augment=cfg.augment,

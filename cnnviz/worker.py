@@ -156,6 +156,7 @@ def _result_payload(job_id: str, config, data, test, result, job_dir: str) -> di
                               classes=list(data.classes), optimizer=config.optimizer,
                               lr=float(config.lr), batch_size=config.batch_size, seed=config.seed,
                               augment=config.augment, train_seconds=round(result.elapsed, 2), spec=config.spec,
+                              test_size=len(test.test_y),
                               note=f"cnnviz training page; {result.status}: {result.reason}")
         try:
             path = str(save_checkpoint(Path(job_dir) / f"{job_id}.safetensors", result.model.cpu(), meta))

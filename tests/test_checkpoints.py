@@ -311,3 +311,12 @@ def test_a_page_can_say_which_files_were_skipped(saved, tmp_path):
     note = skipped_note(infos)
     assert note.startswith("1 checkpoint file(s)") and "bad\\_\\[x\\]\\(y\\)\u2060\\.safetensors" in note
     assert skipped_note([i for i in infos if i.usable]) is None
+
+
+def test_accuracy_basis_is_the_test_split_and_its_standard_error():
+    assert C.accuracy_basis(C.CheckpointMeta(arch="lenet5", test_acc=0.987)) == (2000, pytest.approx(0.2532, abs=1e-3))
+    assert C.accuracy_basis(C.CheckpointMeta(arch="lenet5", test_acc=0.9, dataset="mnist"))[0] == 10_000
+    assert C.accuracy_basis(C.CheckpointMeta(arch="lenet5", test_acc=0.5, dataset="user:x", test_size=100)) == (
+        100, pytest.approx(5.0))
+    assert C.accuracy_basis(C.CheckpointMeta(arch="lenet5", test_acc=None)) is None
+    assert C.accuracy_basis(C.CheckpointMeta(arch="lenet5", test_acc=0.9, dataset="user:x")) is None

@@ -316,6 +316,8 @@ def choose_checkpoint() -> tuple[object, object, tuple, bool, str]:
                                 key="kernels_learned_scaling", format_func=tf("scaling_title"),
                                 help=t("kern.maps_as_help"))
     model = meta = ckpt_id = None
+    if pick in options and (basis := checkpoints.accuracy_basis(options[pick].meta)):
+        ckpt_col.caption(t("acc.basis", acc=options[pick].meta.test_acc, n=basis[0], se=basis[1]))
     try:
         if pick == "upload":
             up = st.file_uploader(t("kern.ckpt_file"), type=["safetensors"], key="kernels_ckpt_upload")
