@@ -3,8 +3,10 @@
 One :class:`JobManager` per server (the UI keeps it in ``st.cache_resource``).
 
 * :meth:`JobManager.submit` validates a :class:`~cnnviz.training.TrainConfig` and returns a job id.
-  At most ``max_jobs`` jobs run at once (default: half the cores, at least 1; ``CNNVIZ_MAX_JOBS``);
-  the others wait in a FIFO queue and know their position.  One owner may have at most
+  At most ``max_jobs`` jobs run at once (default: half the cores, at least 1; ``CNNVIZ_MAX_JOBS``)
+  on the whole machine: the limit is :class:`cnnviz.slots.Slots` (lock files in ``CNNVIZ_SLOTS_DIR``),
+  shared by every server process (replica) that uses the same folder; a job starts only once it holds a
+  slot.  The others wait in a FIFO queue and know their position.  One owner may have at most
   ``max_per_owner`` jobs queued or running (``CNNVIZ_MAX_RUNS_PER_OWNER``, default 2).
 * Each job runs :func:`cnnviz.training.train` (the one trainer) in its own process,
   ``python -m cnnviz.worker`` (see :mod:`cnnviz.worker`): torch trains about 2x slower when another
@@ -47,6 +49,7 @@ from typing import Any
 import numpy as np
 
 from .messages import MessageError, Msg, msg
+from .slots import Slot, Slots
 from .training import EndEvent, EpochEvent, EvalEvent, StepEvent, TrainConfig
 from .worker import STOP_FILE, split_frames, write_frame
 
@@ -255,6 +258,7 @@ class _Job:
     state: JobState
     dir: Path
     worker: _Worker | None = None
+    slot: Slot | None = None         # the machine-wide training slot it holds while its worker runs
     stop_deadline: float | None = None
     stop_reason: Msg | None = None
     got_result: bool = False
@@ -274,10 +278,13 @@ class JobManager:
                  liveness: Callable[[str], bool | None] | None = None, poll_interval: float = 0.1,
                  stop_grace: float = 60.0, keep_finished: int = 20, root: Path | str | None = None,
                  threads_per_job: int | None = None, prewarm: bool = False,
-                 max_per_owner: int | None = None) -> None:
+                 max_per_owner: int | None = None, slots: Slots | None = None) -> None:
+        if slots is not None:
+            max_jobs = slots.limit
         self.max_jobs = max_jobs if max_jobs is not None else default_max_jobs()
         if self.max_jobs < 1:
             raise ValueError("max_jobs must be >= 1")
+        self.slots = slots or Slots.from_env(self.max_jobs)   # the limit, shared by the machine's replicas
         self.max_per_owner = max_per_owner if max_per_owner is not None else default_max_per_owner()
         if orphan_timeout is None:
             orphan_timeout = float(os.environ.get("CNNVIZ_ORPHAN_TIMEOUT", "120"))
@@ -361,8 +368,17 @@ class JobManager:
             self._owners[owner] = time.monotonic()
 
     def running_count(self) -> int:
+        """This manager's jobs that hold a place (starting, running or stopping)."""
         with self._lock:
             return sum(1 for j in self._jobs.values() if j.state.status in ("starting", "running", "stopping"))
+
+    def limit(self) -> int:
+        """How many trainings may run at once on this machine (all replicas together)."""
+        return self.max_jobs
+
+    def running_total(self) -> int:
+        """How many trainings run right now on this machine, started by any replica."""
+        return self.slots.in_use()
 
     def wait(self, job_id: str, timeout: float = 120.0) -> JobState:
         """Block until the job has finished (for scripts and tests)."""
@@ -395,7 +411,9 @@ class JobManager:
                 return
             self._closed = True
             workers = [j.worker for j in self._jobs.values() if j.worker is not None]
+            slots = [j.slot for j in self._jobs.values() if j.slot is not None]
             for job in self._jobs.values():
+                job.slot = None
                 with contextlib.suppress(OSError):
                     job.stop_file.touch()
             if self._spare is not None:
@@ -405,6 +423,8 @@ class JobManager:
         deadline = time.monotonic() + 5
         for w in workers:
             w.end(grace=max(0.0, deadline - time.monotonic()))
+        for slot in slots:   # only once its worker has ended
+            slot.release()
         shutil.rmtree(self._root, ignore_errors=True)
         with contextlib.suppress(Exception):
             atexit.unregister(self.close)
@@ -427,9 +447,14 @@ class JobManager:
             self._jobs[job_id].state.queue_position = pos
 
     def _start_pending(self) -> None:
-        while self._pending and not self._closed and self.running_count() < self.max_jobs:
-            job_id = self._pending.pop(0)
+        while self._pending and not self._closed:
+            job_id = self._pending[0]
+            slot = self.slots.try_acquire(f"job {job_id}")
+            if slot is None:   # every slot of the machine trains (this replica's jobs or another's): wait
+                break
+            self._pending.pop(0)
             job = self._jobs[job_id]
+            job.slot = slot
             st = job.state
             st.status, st.queue_position = "starting", None
             try:
@@ -458,7 +483,7 @@ class JobManager:
             return
         if self._spare is not None and self._spare.exitcode() is not None:
             self._take_spare()
-        if self._spare is None and self.running_count() < self.max_jobs:
+        if self._spare is None and self.slots.free() > 0:
             try:
                 self._spare = _Worker(self.threads_per_job, warm=True)
             except Exception:
@@ -543,8 +568,12 @@ class JobManager:
         return "failed", msg("train.reason.crashed", exit=exit_text)
 
     def _finish(self, job: _Job, status: str, reason: Msg) -> None:
+        """Record the outcome; the job's worker has ended (or never started), so its slot is free again."""
         st = job.state
         st.status, st.reason, st.finished, st.queue_position, st.eta = status, reason, time.time(), None, None
+        slot, job.slot = job.slot, None
+        if slot is not None:   # after the status: whoever sees the slot taken again sees this job finished
+            slot.release()
         # bound the memory a busy owner can use: keep only the newest finished jobs
         mine = [j for j in self._jobs.values() if j.state.owner == st.owner and j.state.is_finished]
         for old in mine[:-self.keep_finished] if self.keep_finished else []:

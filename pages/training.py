@@ -146,7 +146,7 @@ def pick_run(jobs: list[JobState], numbers: dict[str, int]) -> str:
 def show_progress(mgr: JobManager, job: JobState) -> None:
     c = job.config
     if job.status == "queued":
-        st.info(t("train.queued", position=job.queue_position, max_jobs=mgr.max_jobs, running=mgr.running_count()))
+        st.info(t("train.queued", position=job.queue_position, max_jobs=mgr.limit(), running=mgr.running_total()))
     elif job.status == "starting":
         st.info(t("train.starting"))
     if job.status in ("running", "stopping") or job.steps:

@@ -13,9 +13,10 @@ import numpy as np
 import pytest
 
 from cnnviz import checkpoints, evaluation
-from cnnviz.jobs import JobManager, TooManyRuns
+from cnnviz.jobs import FINISHED, JobManager, TooManyRuns
 from cnnviz.runs import compare_rows, format_seconds, plan_logging
 from cnnviz.saving import save_job_checkpoint
+from cnnviz.slots import Slots
 from cnnviz.training import TrainConfig
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -256,3 +257,37 @@ def test_max_runs_per_owner_from_the_environment(monkeypatch, tmp_path):
         monkeypatch.setenv("CNNVIZ_MAX_RUNS_PER_OWNER", bad)
         with pytest.raises(ValueError, match="CNNVIZ_MAX_RUNS_PER_OWNER"):
             JobManager(max_jobs=1, root=tmp_path, threads_per_job=1)
+
+
+@pytest.mark.slow
+def test_two_managers_share_one_machine_wide_limit(tmp_path):
+    """Issue 18 §3: two servers (replicas) with the limit 1 and the same slots folder never train two
+    runs at once; the second run waits in its own queue and starts when the first has ended."""
+    slots_dir = tmp_path / "slots"
+    kw = dict(orphan_timeout=3600, threads_per_job=1)
+    m1 = JobManager(root=tmp_path, slots=Slots(slots_dir, 1), **kw)
+    m2 = JobManager(root=tmp_path, slots=Slots(slots_dir, 1), **kw)
+    try:
+        a = m1.submit(tiny("mlp"), "ann")
+        assert m1.get(a).status in ("starting", "running")
+        b = m2.submit(tiny("mlp", seed=1), "ben")
+        st_b = m2.get(b)
+        assert (st_b.status, st_b.queue_position, st_b.pid) == ("queued", 1, None)   # m2 itself runs nothing
+        assert m2.running_count() == 0 and m1.running_total() == m2.running_total() == 1 and m2.limit() == 1
+        active = ("starting", "running", "stopping")
+        samples, deadline = [], time.monotonic() + 240
+        while time.monotonic() < deadline:
+            sb = m2.get(b).status   # b first: once b holds the slot, a was finished before it was released
+            sa = m1.get(a).status
+            samples.append((sa, sb))
+            assert not (sa in active and sb in active), samples[-20:]
+            if sa in FINISHED and sb in FINISHED:
+                break
+            time.sleep(0.02)
+        assert m1.get(a).status == "done" and m2.get(b).status == "done", (m1.get(a).reason, m2.get(b).reason)
+        assert any(sa in active and sb == "queued" for sa, sb in samples)       # b waited while a trained ...
+        assert any(sa == "done" and sb in active + ("done",) for sa, sb in samples)  # ... then ran
+        assert m2.get(b).steps == [1, 2, 3, 4] and m1.running_total() == 0
+    finally:
+        m1.close()
+        m2.close()
