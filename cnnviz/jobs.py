@@ -103,6 +103,13 @@ def describe_exit(code: int | None) -> Msg:
     return msg("train.exit.code", code=code)
 
 
+def _ray_from_env() -> Any:
+    """A :class:`cnnviz.ray_backend.RayBackend` when ``CNNVIZ_RAY_ADDRESS`` is set, else None."""
+    from .ray_backend import RayBackend, ray_address
+
+    return RayBackend() if ray_address() else None
+
+
 # ----------------------------------------------------------------------------- state
 
 @dataclass
@@ -259,6 +266,8 @@ class _Job:
     dir: Path
     worker: _Worker | None = None
     slot: Slot | None = None         # the machine-wide training slot it holds while its worker runs
+    on_ray: bool = False             # a Ray actor runs it (cnnviz.ray_backend)
+    ray_lost: bool = False
     stop_deadline: float | None = None
     stop_reason: Msg | None = None
     got_result: bool = False
@@ -278,13 +287,17 @@ class JobManager:
                  liveness: Callable[[str], bool | None] | None = None, poll_interval: float = 0.1,
                  stop_grace: float = 60.0, keep_finished: int = 20, root: Path | str | None = None,
                  threads_per_job: int | None = None, prewarm: bool = False,
-                 max_per_owner: int | None = None, slots: Slots | None = None) -> None:
+                 max_per_owner: int | None = None, slots: Slots | None = None, ray: Any = None) -> None:
         if slots is not None:
             max_jobs = slots.limit
         self.max_jobs = max_jobs if max_jobs is not None else default_max_jobs()
         if self.max_jobs < 1:
             raise ValueError("max_jobs must be >= 1")
-        self.slots = slots or Slots.from_env(self.max_jobs)   # the limit, shared by the machine's replicas
+        # with CNNVIZ_RAY_ADDRESS (or a backend given) every run is a Ray actor and the cluster is the limit;
+        # RayUnavailable (a MessageError: the page shows it) when the cluster cannot be used
+        self.ray = ray if ray is not None else _ray_from_env()
+        # else the limit is the machine's, shared by its replicas
+        self.slots = None if self.ray is not None else slots or Slots.from_env(self.max_jobs)
         self.max_per_owner = max_per_owner if max_per_owner is not None else default_max_per_owner()
         if orphan_timeout is None:
             orphan_timeout = float(os.environ.get("CNNVIZ_ORPHAN_TIMEOUT", "120"))
@@ -294,7 +307,7 @@ class JobManager:
         self.stop_grace = stop_grace
         self.keep_finished = keep_finished
         self.threads_per_job = threads_per_job or default_threads_per_job(self.max_jobs)
-        self.prewarm = prewarm  # keep one idle worker with torch imported, for a fast Start
+        self.prewarm = prewarm and self.ray is None  # keep one idle worker with torch imported, for a fast Start
         self._spare: _Worker | None = None
         self._root = Path(tempfile.mkdtemp(prefix="cnnviz-jobs-", dir=root))
         self._jobs: dict[str, _Job] = {}
@@ -348,6 +361,9 @@ class JobManager:
                 st.status = "stopping"
                 job.stop_reason = reason
                 job.stop_deadline = time.monotonic() + self.stop_grace
+                if self.ray is not None:
+                    with contextlib.suppress(Exception):
+                        self.ray.stop(job_id)
                 with contextlib.suppress(OSError):
                     job.stop_file.touch()
         self._wake.set()
@@ -373,12 +389,18 @@ class JobManager:
             return sum(1 for j in self._jobs.values() if j.state.status in ("starting", "running", "stopping"))
 
     def limit(self) -> int:
-        """How many trainings may run at once on this machine (all replicas together)."""
+        """How many trainings may run at once on this machine (all replicas together), or on the Ray cluster."""
+        if self.ray is not None:
+            try:
+                return self.ray.capacity()
+            except Exception:
+                return 0
         return self.max_jobs
 
     def running_total(self) -> int:
-        """How many trainings run right now on this machine, started by any replica."""
-        return self.slots.in_use()
+        """How many trainings run right now on this machine, started by any replica (with Ray: this
+        server's runs that hold a place on the cluster)."""
+        return self.running_count() if self.ray is not None else self.slots.in_use()
 
     def wait(self, job_id: str, timeout: float = 120.0) -> JobState:
         """Block until the job has finished (for scripts and tests)."""
@@ -397,9 +419,13 @@ class JobManager:
         """One round of bookkeeping (the background thread calls this every ``poll_interval``)."""
         with self._lock:
             for job in list(self._jobs.values()):
-                if job.worker is not None and not job.state.is_finished:
+                if job.state.is_finished:
+                    continue
+                if job.worker is not None:
                     self._drain(job)
                     self._check_process(job)
+                elif job.on_ray:
+                    self._pump_ray(job)
             self._reap()
             self._start_pending()
             self._keep_spare()
@@ -420,6 +446,9 @@ class JobManager:
                 workers.append(self._spare)
                 self._spare = None
         self._wake.set()
+        if self.ray is not None:
+            with contextlib.suppress(Exception):
+                self.ray.close()
         deadline = time.monotonic() + 5
         for w in workers:
             w.end(grace=max(0.0, deadline - time.monotonic()))
@@ -447,6 +476,9 @@ class JobManager:
             self._jobs[job_id].state.queue_position = pos
 
     def _start_pending(self) -> None:
+        if self.ray is not None:
+            self._start_on_ray()
+            return
         while self._pending and not self._closed:
             job_id = self._pending[0]
             slot = self.slots.try_acquire(f"job {job_id}")
@@ -468,6 +500,54 @@ class JobManager:
                 continue
             st.pid = worker.pid
         self._renumber()
+
+    def _start_on_ray(self) -> None:
+        """Every pending job becomes a Ray actor at once: the cluster queues those it has no room for."""
+        while self._pending and not self._closed:
+            job = self._jobs[self._pending.pop(0)]
+            st = job.state
+            st.status, st.queue_position = "starting", None
+            try:
+                self.ray.start(st.id, st.config.to_dict(), out_dir=str(job.dir))
+            except Exception as exc:
+                reason = exc.message if isinstance(exc, MessageError) else msg(
+                    "train.reason.no_worker", error=f"{type(exc).__name__}: {exc}")
+                self._finish(job, "failed", reason)
+                continue
+            job.on_ray = True
+        self._renumber()
+
+    def _pump_ray(self, job: _Job) -> None:
+        """Feed the run's new events to :meth:`_apply`; once it is done, finish it as a worker's exit would."""
+        st = job.state
+        try:
+            events = self.ray.poll(st.id)
+        except Exception as exc:   # the backend lost the run (the cluster went away)
+            events = [("error", msg("ray.reason.worker_failed", error=f"{type(exc).__name__}: {exc}"))]
+            job.ray_lost = True
+        for event in events:
+            if isinstance(event, tuple) and len(event) == 2 and event[0] == "cancelled":   # stopped while it waited
+                self._forget_ray(job)
+                self._finish(job, "stopped", job.stop_reason or msg("train.reason.cancelled"))
+                return
+            self._apply(job, event)
+        if not job.ray_lost:
+            try:
+                if not self.ray.done(st.id):
+                    if st.status == "stopping" and job.stop_deadline and time.monotonic() > job.stop_deadline:
+                        job.error = job.error or msg("train.reason.no_stop", seconds=f"{self.stop_grace:.0f}")
+                    else:
+                        return
+            except Exception as exc:
+                job.error = job.error or msg("ray.reason.worker_failed", error=f"{type(exc).__name__}: {exc}")
+        self._forget_ray(job)
+        status, reason = self._outcome(job)
+        self._finish(job, status, reason)
+
+    def _forget_ray(self, job: _Job) -> None:
+        job.on_ray = False
+        with contextlib.suppress(Exception):
+            self.ray.forget(job.state.id)
 
     def _take_spare(self) -> _Worker | None:
         spare, self._spare = self._spare, None

@@ -9,6 +9,7 @@ from cnnviz import data, figures, models
 from cnnviz.checkpoints import CheckpointError, SaveError, safe_name
 from cnnviz.jobs import JobManager, JobState, TooManyRuns
 from cnnviz.messages import msg
+from cnnviz.ray_backend import RayUnavailable
 from cnnviz.runs import env_limit, format_seconds, plan_logging
 from cnnviz.saving import save_job_checkpoint
 from cnnviz.summary import summary_rows
@@ -264,8 +265,13 @@ def show_evaluation(job: JobState, owner: str) -> None:
 
 
 def main() -> None:
-    mgr, owner = job_manager(), owner_id()
     st.title(t("train.title"))
+    try:
+        mgr = job_manager()
+    except RayUnavailable as exc:   # CNNVIZ_RAY_ADDRESS is set but the cluster cannot be used
+        st.error(tm(exc))
+        return
+    owner = owner_id()
     st.markdown(t("train.intro"))
     st.markdown(t("train.loss_explainer"))
     arch = show_architecture()
