@@ -158,7 +158,8 @@ def _result_payload(job_id: str, config, data, test, result, job_dir: str) -> di
                               classes=list(data.classes), optimizer=config.optimizer,
                               lr=float(config.lr), batch_size=config.batch_size, seed=config.seed,
                               augment=config.augment, train_seconds=round(result.elapsed, 2),
-                              note=f"cnnviz training page; {result.status}: {result.reason}")
+                              note=f"cnnviz training page; {result.status}: {result.reason}"
+                              + (f"; dropout {config.dropout:g}" if config.dropout else ""))
         try:
             path = str(save_checkpoint(Path(job_dir) / f"{job_id}.safetensors", result.model.cpu(), meta))
         except (MessageError, ValueError, OSError) as exc:

@@ -14,7 +14,15 @@ import pytest
 
 from cnnviz import checkpoints, evaluation
 from cnnviz.jobs import FINISHED, JobManager, TooManyRuns
-from cnnviz.runs import compare_rows, format_seconds, plan_logging
+from cnnviz.runs import (
+    OVERFIT_DEMO,
+    accuracy_gap,
+    compare_rows,
+    format_seconds,
+    plan_logging,
+    step_plan,
+    steps_per_epoch,
+)
 from cnnviz.saving import save_job_checkpoint
 from cnnviz.slots import Slots
 from cnnviz.training import TrainConfig
@@ -291,3 +299,34 @@ def test_two_managers_share_one_machine_wide_limit(tmp_path):
     finally:
         m1.close()
         m2.close()
+
+
+def test_steps_per_epoch_and_the_help_text():
+    """Issue 15 §4: "8,000 digits / batch 64 = 125 steps per epoch", computed from the settings."""
+    from cnnviz.messages import msg
+
+    assert [steps_per_epoch(n, b) for n, b in ((8000, 64), (300, 64), (256, 64), (100, 1024), (1, 1))] == \
+        [125, 5, 4, 1, 1]
+    plan = step_plan(8000, 64, 5)
+    assert (plan.steps, plan.total) == (125, 625)
+    en = msg("train.steps_caption", **plan.args()).english()
+    assert "8,000 digits / batch 64 = 125 steps per epoch" in en and "625 steps" in en
+    assert "8,000 个数字 / 批大小 64 = 每轮 125 步" in msg("train.steps_caption", **plan.args()).render("zh")
+    assert "8,000 training digits / batch 64 = 125 steps" in msg("train.batch_help", **plan.args()).english()
+    # the demo overfits: few digits, many epochs, nothing that fights memorizing
+    assert OVERFIT_DEMO["limit"] <= 500 and OVERFIT_DEMO["epochs"] >= 20
+    assert not OVERFIT_DEMO["augment"] and OVERFIT_DEMO["dropout"] == 0
+
+
+def test_accuracy_gap():
+    from cnnviz.jobs import JobState
+
+    st = JobState("001", "o", tiny("mlp"))
+    assert accuracy_gap(st) is None
+    st.eval_steps, st.eval_epochs, st.train_acc, st.test_acc = [5, 10], [1, 2], [0.7, 0.99], [0.68, 0.8]
+    gap = accuracy_gap(st)
+    assert (gap.epoch, gap.step, gap.train_acc, gap.test_acc) == (2, 10, 0.99, 0.8)
+    assert gap.points == pytest.approx(19.0) and gap.overfitting
+    st.train_acc[-1] = float("nan")          # an evaluation that failed: the one before counts
+    gap = accuracy_gap(st)
+    assert gap.step == 5 and gap.points == pytest.approx(2.0) and not gap.overfitting
