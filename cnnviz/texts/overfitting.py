@@ -61,6 +61,6 @@ ZH = {
                          "数字的本质特征。更多训练数据、数据增强或 Dropout 可以缩小这个差距。",
     "train.gap_ok": "训练准确率和测试准确率很接近：网络学到的东西也适用于它从未见过的数字。",
     "fig.gap": "差距 {gap:.1f} 个百分点",
-    "col.dropout": "Dropout",
-    "train.run_head_dropout": " · Dropout {p:g}",
+    "col.dropout": "随机失活（Dropout）",
+    "train.run_head_dropout": " · 随机失活（Dropout）{p:g}",
 }
