@@ -330,3 +330,22 @@ def test_accuracy_gap():
     st.train_acc[-1] = float("nan")          # an evaluation that failed: the one before counts
     gap = accuracy_gap(st)
     assert gap.step == 5 and gap.points == pytest.approx(2.0) and not gap.overfitting
+
+
+def test_a_ray_address_without_ray_is_a_message_for_the_page(monkeypatch, tmp_path):
+    """CNNVIZ_RAY_ADDRESS set where Ray cannot be imported: the manager refuses with a message key (the page
+    shows it in the reader's language); nothing is started or left behind."""
+    import sys
+
+    from cnnviz.ray_backend import RayUnavailable
+
+    monkeypatch.setenv("CNNVIZ_RAY_ADDRESS", "head.example:6379")
+    monkeypatch.setitem(sys.modules, "ray", None)        # import ray -> ImportError
+    threads = threading.active_count()
+    with pytest.raises(RayUnavailable) as info:
+        JobManager(root=tmp_path, threads_per_job=1)
+    err = info.value
+    assert err.key == "ray.error.not_installed" and "requirements-ray.txt" in str(err)
+    assert "CNNVIZ_RAY_ADDRESS" in str(err)
+    assert CJK.search(err.message.render("zh"))
+    assert not list(tmp_path.iterdir()) and threading.active_count() == threads
