@@ -138,6 +138,7 @@ class JobState:
     submitted: float = 0.0           # time.time()
     finished: float | None = None
     queue_position: int | None = None  # 1 = next to start
+    cluster_wait: bool = False       # on Ray: started, but waiting for a place on the cluster
     pid: int | None = None
     exitcode: int | None = None
     # from the worker
@@ -400,7 +401,11 @@ class JobManager:
     def running_total(self) -> int:
         """How many trainings run right now on this machine, started by any replica (with Ray: this
         server's runs that hold a place on the cluster)."""
-        return self.running_count() if self.ray is not None else self.slots.in_use()
+        if self.ray is None:
+            return self.slots.in_use()
+        with self._lock:
+            return sum(1 for j in self._jobs.values() if j.state.active and j.state.status != "queued"
+                       and not j.state.cluster_wait)
 
     def wait(self, job_id: str, timeout: float = 120.0) -> JobState:
         """Block until the job has finished (for scripts and tests)."""
@@ -522,6 +527,7 @@ class JobManager:
         st = job.state
         try:
             events = self.ray.poll(st.id)
+            st.cluster_wait = self.ray.state(st.id) == "waiting"
         except Exception as exc:   # the backend lost the run (the cluster went away)
             events = [("error", msg("ray.reason.worker_failed", error=f"{type(exc).__name__}: {exc}"))]
             job.ray_lost = True
@@ -650,6 +656,7 @@ class JobManager:
     def _finish(self, job: _Job, status: str, reason: Msg) -> None:
         """Record the outcome; the job's worker has ended (or never started), so its slot is free again."""
         st = job.state
+        st.cluster_wait = False
         st.status, st.reason, st.finished, st.queue_position, st.eta = status, reason, time.time(), None, None
         slot, job.slot = job.slot, None
         if slot is not None:   # after the status: whoever sees the slot taken again sees this job finished

@@ -194,6 +194,8 @@ def show_progress(mgr: JobManager, job: JobState) -> None:
     c = job.config
     if job.status == "queued":
         st.info(t("train.queued", position=job.queue_position, max_jobs=mgr.limit(), running=mgr.running_total()))
+    elif job.status == "starting" and job.cluster_wait:
+        st.info(t("train.cluster_wait", limit=mgr.limit(), running=mgr.running_total()))
     elif job.status == "starting":
         st.info(t("train.starting"))
     if job.status in ("running", "stopping") or job.steps:

@@ -159,6 +159,8 @@ def test_job_manager_trains_on_ray(backend, tmp_path):
         a = m.submit(quick, "ann")
         b = m.submit(long, "ann")
         assert m.get(a).status == "starting" and m.get(b).status == "starting"   # b waits inside Ray
+        assert wait_for_state(m, b, lambda s: s.cluster_wait and m.get(a).steps)   # the page says so
+        assert m.running_total() == 1 and not m.get(a).cluster_wait
         sa = m.wait(a, timeout=120)
         assert sa.status == "done", sa.reason
         assert sa.steps == list(range(1, N_TRAIN // 16 + 1)) and sa.total_steps == N_TRAIN // 16
@@ -175,6 +177,7 @@ def test_job_manager_trains_on_ray(backend, tmp_path):
 
         # b trains now; c waits for the CPU and is cancelled; b is stopped mid-run and keeps its weights
         assert wait_for_state(m, b, lambda s: len(s.steps) >= 3)
+        assert not m.get(b).cluster_wait
         c = m.submit(quick, "ann")
         assert m.stop(c)
         sc = m.wait(c, timeout=30)
