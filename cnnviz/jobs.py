@@ -3,8 +3,10 @@
 One :class:`JobManager` per server (the UI keeps it in ``st.cache_resource``).
 
 * :meth:`JobManager.submit` validates a :class:`~cnnviz.training.TrainConfig` and returns a job id.
-  At most ``max_jobs`` jobs run at once (default: half the cores, at least 1; ``CNNVIZ_MAX_JOBS``);
-  the others wait in a FIFO queue and know their position.  One owner may have at most
+  At most ``max_jobs`` jobs run at once (default: half the cores, at least 1; ``CNNVIZ_MAX_JOBS``)
+  on the whole machine: the limit is :class:`cnnviz.slots.Slots` (lock files in ``CNNVIZ_SLOTS_DIR``),
+  shared by every server process (replica) that uses the same folder; a job starts only once it holds a
+  slot.  The others wait in a FIFO queue and know their position.  One owner may have at most
   ``max_per_owner`` jobs queued or running (``CNNVIZ_MAX_RUNS_PER_OWNER``, default 2).
 * Each job runs :func:`cnnviz.training.train` (the one trainer) in its own process,
   ``python -m cnnviz.worker`` (see :mod:`cnnviz.worker`): torch trains about 2x slower when another
@@ -47,6 +49,7 @@ from typing import Any
 import numpy as np
 
 from .messages import MessageError, Msg, msg
+from .slots import Slot, Slots
 from .training import EndEvent, EpochEvent, EvalEvent, StepEvent, TrainConfig
 from .worker import STOP_FILE, split_frames, write_frame
 
@@ -100,6 +103,13 @@ def describe_exit(code: int | None) -> Msg:
     return msg("train.exit.code", code=code)
 
 
+def _ray_from_env() -> Any:
+    """A :class:`cnnviz.ray_backend.RayBackend` when ``CNNVIZ_RAY_ADDRESS`` is set, else None."""
+    from .ray_backend import RayBackend, ray_address
+
+    return RayBackend() if ray_address() else None
+
+
 # ----------------------------------------------------------------------------- state
 
 @dataclass
@@ -128,6 +138,7 @@ class JobState:
     submitted: float = 0.0           # time.time()
     finished: float | None = None
     queue_position: int | None = None  # 1 = next to start
+    cluster_wait: bool = False       # on Ray: started, but waiting for a place on the cluster
     pid: int | None = None
     exitcode: int | None = None
     # from the worker
@@ -255,6 +266,9 @@ class _Job:
     state: JobState
     dir: Path
     worker: _Worker | None = None
+    slot: Slot | None = None         # the machine-wide training slot it holds while its worker runs
+    on_ray: bool = False             # a Ray actor runs it (cnnviz.ray_backend)
+    ray_lost: bool = False
     stop_deadline: float | None = None
     stop_reason: Msg | None = None
     got_result: bool = False
@@ -274,10 +288,17 @@ class JobManager:
                  liveness: Callable[[str], bool | None] | None = None, poll_interval: float = 0.1,
                  stop_grace: float = 60.0, keep_finished: int = 20, root: Path | str | None = None,
                  threads_per_job: int | None = None, prewarm: bool = False,
-                 max_per_owner: int | None = None) -> None:
+                 max_per_owner: int | None = None, slots: Slots | None = None, ray: Any = None) -> None:
+        if slots is not None:
+            max_jobs = slots.limit
         self.max_jobs = max_jobs if max_jobs is not None else default_max_jobs()
         if self.max_jobs < 1:
             raise ValueError("max_jobs must be >= 1")
+        # with CNNVIZ_RAY_ADDRESS (or a backend given) every run is a Ray actor and the cluster is the limit;
+        # RayUnavailable (a MessageError: the page shows it) when the cluster cannot be used
+        self.ray = ray if ray is not None else _ray_from_env()
+        # else the limit is the machine's, shared by its replicas
+        self.slots = None if self.ray is not None else slots or Slots.from_env(self.max_jobs)
         self.max_per_owner = max_per_owner if max_per_owner is not None else default_max_per_owner()
         if orphan_timeout is None:
             orphan_timeout = float(os.environ.get("CNNVIZ_ORPHAN_TIMEOUT", "120"))
@@ -287,7 +308,7 @@ class JobManager:
         self.stop_grace = stop_grace
         self.keep_finished = keep_finished
         self.threads_per_job = threads_per_job or default_threads_per_job(self.max_jobs)
-        self.prewarm = prewarm  # keep one idle worker with torch imported, for a fast Start
+        self.prewarm = prewarm and self.ray is None  # keep one idle worker with torch imported, for a fast Start
         self._spare: _Worker | None = None
         self._root = Path(tempfile.mkdtemp(prefix="cnnviz-jobs-", dir=root))
         self._jobs: dict[str, _Job] = {}
@@ -341,6 +362,9 @@ class JobManager:
                 st.status = "stopping"
                 job.stop_reason = reason
                 job.stop_deadline = time.monotonic() + self.stop_grace
+                if self.ray is not None:
+                    with contextlib.suppress(Exception):
+                        self.ray.stop(job_id)
                 with contextlib.suppress(OSError):
                     job.stop_file.touch()
         self._wake.set()
@@ -361,8 +385,27 @@ class JobManager:
             self._owners[owner] = time.monotonic()
 
     def running_count(self) -> int:
+        """This manager's jobs that hold a place (starting, running or stopping)."""
         with self._lock:
             return sum(1 for j in self._jobs.values() if j.state.status in ("starting", "running", "stopping"))
+
+    def limit(self) -> int:
+        """How many trainings may run at once on this machine (all replicas together), or on the Ray cluster."""
+        if self.ray is not None:
+            try:
+                return self.ray.capacity()
+            except Exception:
+                return 0
+        return self.max_jobs
+
+    def running_total(self) -> int:
+        """How many trainings run right now on this machine, started by any replica (with Ray: this
+        server's runs that hold a place on the cluster)."""
+        if self.ray is None:
+            return self.slots.in_use()
+        with self._lock:
+            return sum(1 for j in self._jobs.values() if j.state.active and j.state.status != "queued"
+                       and not j.state.cluster_wait)
 
     def wait(self, job_id: str, timeout: float = 120.0) -> JobState:
         """Block until the job has finished (for scripts and tests)."""
@@ -381,9 +424,13 @@ class JobManager:
         """One round of bookkeeping (the background thread calls this every ``poll_interval``)."""
         with self._lock:
             for job in list(self._jobs.values()):
-                if job.worker is not None and not job.state.is_finished:
+                if job.state.is_finished:
+                    continue
+                if job.worker is not None:
                     self._drain(job)
                     self._check_process(job)
+                elif job.on_ray:
+                    self._pump_ray(job)
             self._reap()
             self._start_pending()
             self._keep_spare()
@@ -395,16 +442,23 @@ class JobManager:
                 return
             self._closed = True
             workers = [j.worker for j in self._jobs.values() if j.worker is not None]
+            slots = [j.slot for j in self._jobs.values() if j.slot is not None]
             for job in self._jobs.values():
+                job.slot = None
                 with contextlib.suppress(OSError):
                     job.stop_file.touch()
             if self._spare is not None:
                 workers.append(self._spare)
                 self._spare = None
         self._wake.set()
+        if self.ray is not None:
+            with contextlib.suppress(Exception):
+                self.ray.close()
         deadline = time.monotonic() + 5
         for w in workers:
             w.end(grace=max(0.0, deadline - time.monotonic()))
+        for slot in slots:   # only once its worker has ended
+            slot.release()
         shutil.rmtree(self._root, ignore_errors=True)
         with contextlib.suppress(Exception):
             atexit.unregister(self.close)
@@ -427,9 +481,17 @@ class JobManager:
             self._jobs[job_id].state.queue_position = pos
 
     def _start_pending(self) -> None:
-        while self._pending and not self._closed and self.running_count() < self.max_jobs:
-            job_id = self._pending.pop(0)
+        if self.ray is not None:
+            self._start_on_ray()
+            return
+        while self._pending and not self._closed:
+            job_id = self._pending[0]
+            slot = self.slots.try_acquire(f"job {job_id}")
+            if slot is None:   # every slot of the machine trains (this replica's jobs or another's): wait
+                break
+            self._pending.pop(0)
             job = self._jobs[job_id]
+            job.slot = slot
             st = job.state
             st.status, st.queue_position = "starting", None
             try:
@@ -443,6 +505,55 @@ class JobManager:
                 continue
             st.pid = worker.pid
         self._renumber()
+
+    def _start_on_ray(self) -> None:
+        """Every pending job becomes a Ray actor at once: the cluster queues those it has no room for."""
+        while self._pending and not self._closed:
+            job = self._jobs[self._pending.pop(0)]
+            st = job.state
+            st.status, st.queue_position = "starting", None
+            try:
+                self.ray.start(st.id, st.config.to_dict(), out_dir=str(job.dir))
+            except Exception as exc:
+                reason = exc.message if isinstance(exc, MessageError) else msg(
+                    "train.reason.no_worker", error=f"{type(exc).__name__}: {exc}")
+                self._finish(job, "failed", reason)
+                continue
+            job.on_ray = True
+        self._renumber()
+
+    def _pump_ray(self, job: _Job) -> None:
+        """Feed the run's new events to :meth:`_apply`; once it is done, finish it as a worker's exit would."""
+        st = job.state
+        try:
+            events = self.ray.poll(st.id)
+            st.cluster_wait = self.ray.state(st.id) == "waiting"
+        except Exception as exc:   # the backend lost the run (the cluster went away)
+            events = [("error", msg("ray.reason.worker_failed", error=f"{type(exc).__name__}: {exc}"))]
+            job.ray_lost = True
+        for event in events:
+            if isinstance(event, tuple) and len(event) == 2 and event[0] == "cancelled":   # stopped while it waited
+                self._forget_ray(job)
+                self._finish(job, "stopped", job.stop_reason or msg("train.reason.cancelled"))
+                return
+            self._apply(job, event)
+        if not job.ray_lost:
+            try:
+                if not self.ray.done(st.id):
+                    if st.status == "stopping" and job.stop_deadline and time.monotonic() > job.stop_deadline:
+                        job.error = job.error or msg("train.reason.no_stop", seconds=f"{self.stop_grace:.0f}")
+                    else:
+                        return
+            except Exception as exc:
+                job.error = job.error or msg("ray.reason.worker_failed", error=f"{type(exc).__name__}: {exc}")
+        self._forget_ray(job)
+        status, reason = self._outcome(job)
+        self._finish(job, status, reason)
+
+    def _forget_ray(self, job: _Job) -> None:
+        job.on_ray = False
+        with contextlib.suppress(Exception):
+            self.ray.forget(job.state.id)
 
     def _take_spare(self) -> _Worker | None:
         spare, self._spare = self._spare, None
@@ -458,7 +569,7 @@ class JobManager:
             return
         if self._spare is not None and self._spare.exitcode() is not None:
             self._take_spare()
-        if self._spare is None and self.running_count() < self.max_jobs:
+        if self._spare is None and self.slots.free() > 0:
             try:
                 self._spare = _Worker(self.threads_per_job, warm=True)
             except Exception:
@@ -543,8 +654,13 @@ class JobManager:
         return "failed", msg("train.reason.crashed", exit=exit_text)
 
     def _finish(self, job: _Job, status: str, reason: Msg) -> None:
+        """Record the outcome; the job's worker has ended (or never started), so its slot is free again."""
         st = job.state
+        st.cluster_wait = False
         st.status, st.reason, st.finished, st.queue_position, st.eta = status, reason, time.time(), None, None
+        slot, job.slot = job.slot, None
+        if slot is not None:   # after the status: whoever sees the slot taken again sees this job finished
+            slot.release()
         # bound the memory a busy owner can use: keep only the newest finished jobs
         mine = [j for j in self._jobs.values() if j.state.owner == st.owner and j.state.is_finished]
         for old in mine[:-self.keep_finished] if self.keep_finished else []:

@@ -7,15 +7,15 @@ processes.
 Each run is one Ray actor (``_RunActor``) that asks the cluster for ``cpus_per_job`` CPUs (and
 ``gpus_per_job`` GPUs): the cluster's resources are the limit on trainings at once, and a run that finds
 them all taken waits inside Ray until one frees.  The actor runs exactly what a local worker runs,
-:func:`cnnviz.jobs._run_job` (:func:`cnnviz.training.train`, then the test predictions and the
+:func:`cnnviz.worker.run_job` (:func:`cnnviz.training.train`, then the test predictions and the
 checkpoint), with these differences only:
 
 * events go into a list inside the actor; :meth:`RayBackend.poll` fetches the new ones (one actor call
   at a time per run, never blocking the caller) and returns them in order, as the same objects the
-  local worker puts on its queue: ``("started", {...})``, ``StepEvent``, ``EvalEvent``, ``EpochEvent``,
-  ``EndEvent``, ``("error", text)``, and last ``("result", {...})``;
+  local worker sends: ``("started", {...})``, ``StepEvent``, ``EvalEvent``, ``EpochEvent``,
+  ``EndEvent``, ``("error", Msg)``, and last ``("result", {...})``;
 * the checkpoint travels back as bytes (:func:`cnnviz.checkpoints.to_bytes`'s format, read from the
-  file ``_run_job`` saved on the cluster node); :meth:`RayBackend.poll` writes them to
+  file ``run_job`` saved on the cluster node); :meth:`RayBackend.poll` writes them to
   ``out_dir/<job_id>.safetensors`` when ``start`` got an ``out_dir``, so the ``("result", payload)``
   event is exactly a local worker's (``checkpoint`` = that path, or ``None`` with
   ``checkpoint_error`` when no step ran); without an ``out_dir`` the event carries
@@ -50,12 +50,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .messages import MessageError, msg
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 ADDRESS_ENV = "CNNVIZ_RAY_ADDRESS"
 
 
-class RayUnavailable(RuntimeError):
-    """Ray is not installed (``pip install -r requirements-ray.txt``) or the cluster cannot be reached."""
+class RayUnavailable(MessageError):
+    """Ray is not installed (``pip install -r requirements-ray.txt``) or the cluster cannot be reached;
+    its :attr:`message` (keys ``ray.error.*``, :mod:`cnnviz.texts.ray`) says which, for the page."""
 
 
 def ray_address() -> str | None:
@@ -68,8 +71,7 @@ def _ray():
     try:
         import ray
     except ImportError as exc:
-        raise RayUnavailable(f"{ADDRESS_ENV} is set but Ray is not installed: pip install -r requirements-ray.txt "
-                             f"({exc})") from exc
+        raise RayUnavailable("ray.error.not_installed", env=ADDRESS_ENV, error=str(exc)) from exc
     return ray
 
 
@@ -84,7 +86,7 @@ def _env_float(name: str, default: float) -> float:
 # ----------------------------------------------------------------------------- on the cluster
 
 class _Sink:
-    """What ``_run_job`` puts events into (its ``events`` argument): the actor's list."""
+    """Where ``run_job`` sends its events (its ``send`` is :meth:`put`): the actor's list."""
 
     def __init__(self, actor: _RunActor) -> None:
         self.actor = actor
@@ -105,23 +107,23 @@ class _RunActor:
     """One training run on a cluster node (made a Ray actor by :func:`_actor_class`)."""
 
     def __init__(self, threads: int) -> None:
-        from .jobs import _prepare_torch
+        from .worker import _prepare
 
-        _prepare_torch(threads)
+        _prepare(threads, warm=False)
         self._events: list = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._result: dict | None = None
 
     def run(self, job_id: str, config: dict) -> dict | None:
-        from .jobs import _run_job
+        from .worker import error_reason, run_job
 
         out = tempfile.mkdtemp(prefix="cnnviz-ray-")
         try:
-            _run_job(job_id, config, out, events=_Sink(self), stop_event=self._stop, parent_pid=os.getppid())
+            run_job(job_id, config, out, send=_Sink(self).put, parent_pid=os.getppid(), stop=self._stop.is_set)
         except BaseException as exc:  # dataset missing, out of memory, a bad config: a reason for the page
             with self._lock:
-                self._events.append(("error", f"{type(exc).__name__}: {exc}"))
+                self._events.append(("error", error_reason(exc)))
         finally:
             shutil.rmtree(out, ignore_errors=True)
         return self._result
@@ -177,7 +179,7 @@ class RayBackend:
         if not ray.is_initialized():
             address = address or ray_address()
             if not address:
-                raise RayUnavailable(f"no Ray cluster: set {ADDRESS_ENV} (or initialise Ray first)")
+                raise RayUnavailable("ray.error.no_address", env=ADDRESS_ENV)
             kwargs = dict(namespace="cnnviz", log_to_driver=False)
             if ship_code:  # the cluster's nodes get this cnnviz (same Python packages assumed installed there)
                 kwargs["runtime_env"] = {"py_modules": [str(PACKAGE_DIR)]}
@@ -185,7 +187,8 @@ class RayBackend:
             try:
                 ray.init(address=address, **kwargs)
             except Exception as exc:
-                raise RayUnavailable(f"could not connect to the Ray cluster at {address}: {exc}") from exc
+                error = f"{type(exc).__name__}: {exc}"
+                raise RayUnavailable("ray.error.connect", address=address, error=error) from exc
             self._owns_ray = True
         self._runs: dict[str, _Run] = {}
         self._lock = threading.RLock()
@@ -293,7 +296,7 @@ class RayBackend:
             result = self._ray.get(run.run_ref)
         except Exception as exc:  # the actor or its node died
             result = None
-            out.append(("error", f"the Ray worker failed: {type(exc).__name__}: {exc}"))
+            out.append(("error", msg("ray.reason.worker_failed", error=f"{type(exc).__name__}: {exc}")))
         if result is not None:
             result = dict(result)
             event = dict(result)

@@ -41,6 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--epochs", type=int)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--augment", action="store_true", help="random affine augmentation (robust to drawings)")
+    ap.add_argument("--dropout", type=float, default=0.0,
+                    help="dropout probability in the fully connected part, 0 <= p < 1 (default 0: off)")
     ap.add_argument("--device", default=None, help="cpu or cuda (default: cuda when present)")
     ap.add_argument("--out", type=Path, default=Path("checkpoints"), help="folder for the checkpoint")
     ap.add_argument("--name", default=None, help="checkpoint file name (default: the architecture)")
@@ -62,7 +64,7 @@ def config_for(arch: str, args: argparse.Namespace, dataset: str) -> TrainConfig
         if arch not in models.REGISTRY:
             TrainConfig(arch=arch).validate()  # says which architectures there are
         cfg = TrainConfig.for_arch(arch, dataset=dataset, seed=args.seed, augment=args.augment, device=args.device,
-                                   **overrides)
+                                   dropout=args.dropout, **overrides)
         return cfg.validate()
     except MessageError as exc:
         raise UsageError(str(exc)) from None
@@ -129,7 +131,8 @@ def run_one(arch: str, args: argparse.Namespace, data) -> int:
                           classes=list(data.classes), optimizer=cfg.optimizer, lr=float(cfg.lr),
                           batch_size=cfg.batch_size, seed=cfg.seed, augment=cfg.augment,
                           train_seconds=round(result.elapsed, 2),
-                          note=f"python -m cnnviz.train; {result.status}: {result.reason}")
+                          note=f"python -m cnnviz.train; {result.status}: {result.reason}"
+                          + (f"; dropout {cfg.dropout:g}" if cfg.dropout else ""))
     try:
         path = save_checkpoint(target_path(arch, args, failed), result.model, meta, exclusive=not args.force)
     except FileExistsError:  # created by someone else while this one trained

@@ -61,6 +61,7 @@ class TrainConfig:
     test_limit: int | None = None
     device: str | None = None    # None = CUDA when present, else CPU
     spec: list | None = None     # a designed network (cnnviz.spec), with arch == models.CUSTOM
+    dropout: float = 0.0         # dropout probability in the fully connected part (0 = off, as the shipped checkpoints)
 
     @classmethod
     def for_arch(cls, arch: str, **overrides: Any) -> TrainConfig:
@@ -92,6 +93,8 @@ class TrainConfig:
                 raise TrainConfigError(key, value=repr(value), lo=lo, hi=hi)
         if not isinstance(self.momentum, int | float) or not 0 <= self.momentum < 1:
             raise TrainConfigError("train.error.momentum", value=repr(self.momentum))
+        if isinstance(self.dropout, bool) or not isinstance(self.dropout, int | float) or not 0 <= self.dropout < 1:
+            raise TrainConfigError("train.error.dropout", value=repr(self.dropout))
         if self.log_every < 1 or self.eval_every < 0:
             raise TrainConfigError("train.error.logging")
         if self.device is not None:
@@ -246,6 +249,38 @@ def evaluate(model: nn.Module, images_u8: torch.Tensor, labels: torch.Tensor, me
     return (pred == labels).float().mean().item(), F.cross_entropy(logits, labels).item()
 
 
+class InputDropout:
+    """A forward pre-hook: dropout on a layer's input while the model trains (``F.dropout``; identity in
+    eval mode).  A hook, not an ``nn.Dropout`` module, so the model's modules, indices and ``state_dict``
+    keys stay those of the registry's builder and the weights load into it unchanged."""
+
+    def __init__(self, p: float) -> None:
+        self.p = float(p)
+
+    def __call__(self, module: nn.Module, args: tuple) -> tuple:
+        return (F.dropout(args[0], self.p, training=module.training), *args[1:])
+
+
+def dropout_layers(model: nn.Module) -> list[str]:
+    """The names of the fully connected layers whose input dropout applies to: every ``nn.Linear``
+    except one that reads the image itself (the MLP's first layer: dropout on pixels is not the idea)."""
+    first = next((name for name, m in model.named_modules() if not list(m.children()) and
+                  any(True for _ in m.parameters(recurse=False))), None)
+    return [name for name, m in model.named_modules() if isinstance(m, nn.Linear) and name != first]
+
+
+def add_dropout(model: nn.Module, p: float) -> list[str]:
+    """Put dropout with probability ``p`` on the input of the model's fully connected layers
+    (:func:`dropout_layers`; nothing when ``p`` is 0); returns their names."""
+    if not p:
+        return []
+    names = dropout_layers(model)
+    modules = dict(model.named_modules())
+    for name in names:
+        modules[name].register_forward_pre_hook(InputDropout(p))
+    return names
+
+
 def _stop_requested(stop: Any) -> bool:
     if stop is None:
         return False
@@ -272,6 +307,7 @@ class _Run:
         if model is None:
             model = config.build_model(len(data.classes))
         self.model = model.to(self.device).train()
+        add_dropout(self.model, float(config.dropout))
         self.data = data.to(self.device)
         self.gen = torch.Generator().manual_seed(config.seed)
         self.opt = make_optimizer(config.optimizer, self.model.parameters(), float(config.lr), config.momentum)

@@ -110,8 +110,10 @@ def shuffled(data, seed: int = 0):
 
 # ----------------------------------------------------------------------------- one job
 
-def run_job(job_id: str, cfg: dict, job_dir: str, send: Callable[[Any], None], parent_pid: int) -> None:
-    """Train, then send the test-set predictions and the path of the saved weights."""
+def run_job(job_id: str, cfg: dict, job_dir: str, send: Callable[[Any], None], parent_pid: int,
+            stop: Callable[[], bool] | None = None) -> None:
+    """Train, then send the test-set predictions and the path of the saved weights.  ``stop``: asked
+    between steps whether to stop (default: the stop file in ``job_dir``, or the server died)."""
     from . import models
     from .data import load_dataset
     from .training import TrainConfig, default_device, train
@@ -130,7 +132,7 @@ def run_job(job_id: str, cfg: dict, job_dir: str, send: Callable[[Any], None], p
     def should_stop() -> bool:  # the user pressed Stop, or the server died
         return stop_file.exists() or os.getppid() != parent_pid
 
-    result = train(config, data=data, callback=send, stop=should_stop)
+    result = train(config, data=data, callback=send, stop=stop or should_stop)
     send(("result", _result_payload(job_id, config, data, test, result, job_dir)))
 
 
@@ -157,7 +159,8 @@ def _result_payload(job_id: str, config, data, test, result, job_dir: str) -> di
                               lr=float(config.lr), batch_size=config.batch_size, seed=config.seed,
                               augment=config.augment, train_seconds=round(result.elapsed, 2), spec=config.spec,
                               test_size=len(test.test_y),
-                              note=f"cnnviz training page; {result.status}: {result.reason}")
+                              note=f"cnnviz training page; {result.status}: {result.reason}"
+                              + (f"; dropout {config.dropout:g}" if config.dropout else ""))
         try:
             path = str(save_checkpoint(Path(job_dir) / f"{job_id}.safetensors", result.model.cpu(), meta))
         except (MessageError, ValueError, OSError) as exc:
@@ -165,6 +168,14 @@ def _result_payload(job_id: str, config, data, test, result, job_dir: str) -> di
     images = test.test_x[torch.from_numpy(wrong)].numpy().copy() if len(wrong) else np.zeros((0, 28, 28), np.uint8)
     return dict(checkpoint=path, checkpoint_error=ck_error, labels=labels, preds=pred, confidence=conf,
                 wrong_index=wrong, wrong_images=images, classes=list(data.classes))
+
+
+def error_reason(exc: BaseException):
+    """The :class:`~cnnviz.messages.Msg` that tells a person why a run failed with ``exc``."""
+    from .messages import MessageError, msg
+
+    return exc.message if isinstance(exc, MessageError) else msg(
+        "train.reason.error", error=f"{type(exc).__name__}: {exc}")
 
 
 # ----------------------------------------------------------------------------- entry point
@@ -184,12 +195,8 @@ def main(argv: list[str]) -> int:
         except BrokenPipeError:  # the server went away
             return 1
         except BaseException as exc:  # report anything (dataset missing, out of memory, ...) as a reason
-            from .messages import MessageError, msg
-
-            reason = exc.message if isinstance(exc, MessageError) else msg(
-                "train.reason.error", error=f"{type(exc).__name__}: {exc}")
             with contextlib.suppress(OSError):
-                send(("error", reason))
+                send(("error", error_reason(exc)))
             return 1
     return 0
 

@@ -9,7 +9,8 @@ from cnnviz import data, figures, models
 from cnnviz.checkpoints import CheckpointError, SaveError, safe_name
 from cnnviz.jobs import JobManager, JobState, TooManyRuns
 from cnnviz.messages import msg
-from cnnviz.runs import env_limit, format_seconds, plan_logging
+from cnnviz.ray_backend import RayUnavailable
+from cnnviz.runs import OVERFIT_DEMO, accuracy_gap, env_limit, format_seconds, plan_logging, step_plan
 from cnnviz.saving import save_job_checkpoint
 from cnnviz.summary import summary_rows
 from cnnviz.training import MAX_BATCH, MAX_EPOCHS, MAX_SEED, OPTIMIZERS, TrainConfig, TrainConfigError
@@ -21,7 +22,9 @@ from ui.training import (
     TRACE_NAMES,
     col_names,
     compare_runs,
+    gap_caption,
     job_manager,
+    mark_gap,
     owner_id,
     reason_text,
     run_label,
@@ -43,6 +46,7 @@ class Settings:
     augment: bool
     batch_size: int
     seed: int
+    dropout: float = 0.0
 
 
 @st.cache_data(show_spinner=False)
@@ -69,10 +73,48 @@ def show_architecture() -> str:
     return arch
 
 
+def planned_train_size(dataset: str, limit: int, available: dict[str, bool]) -> int:
+    """Training digits a run with these settings gets (the embedded set stands in for a missing one)."""
+    n_train = SIZES[dataset if available.get(dataset) else "embedded"][0]
+    return min(n_train, limit) if limit else n_train
+
+
+def seed_form_defaults(arch: str) -> None:
+    """Initial values of the widgets that the overfitting demo also sets, kept in the session state
+    (the widgets then get no ``value``: Streamlit warns when both set one)."""
+    spec = models.REGISTRY[arch]
+    st.session_state.setdefault("train_limit", env_limit("CNNVIZ_TRAIN_LIMIT"))
+    st.session_state.setdefault(f"train_epochs_{arch}", spec.epochs)
+    st.session_state.setdefault("train_augment", False)
+    st.session_state.setdefault("train_dropout", 0.0)
+
+
+def show_overfitting_clicked(arch: str) -> None:
+    """The demo button's callback (before the form is drawn): the form gets the overfitting setting."""
+    st.session_state.update({"train_limit": OVERFIT_DEMO["limit"], f"train_epochs_{arch}": OVERFIT_DEMO["epochs"],
+                             "train_augment": OVERFIT_DEMO["augment"], "train_dropout": OVERFIT_DEMO["dropout"],
+                             "train_overfit_note": True})
+
+
+def overfitting_demo(arch: str) -> None:
+    """The one-click "Show overfitting" setting, and what to look for once it is in the form."""
+    st.button(t("train.overfit_demo"), key="train_overfit_demo", on_click=show_overfitting_clicked, args=(arch,),
+              help=t("train.overfit_demo_help", limit=OVERFIT_DEMO["limit"], epochs=OVERFIT_DEMO["epochs"]))
+    if st.session_state.pop("train_overfit_note", False):
+        st.info(t("train.overfit_demo_note", limit=OVERFIT_DEMO["limit"], epochs=OVERFIT_DEMO["epochs"]))
+
+
 def read_settings(arch: str, available: dict[str, bool], lecture: bool) -> Settings | None:
     """The settings form; the settings when Start was pressed, else None."""
     spec = models.REGISTRY[arch]
     st.subheader(t("train.settings_header"))
+    overfitting_demo(arch)
+    seed_form_defaults(arch)
+    # the numbers behind batch, epoch and step, for the settings as they stand (a form updates them on Start)
+    state = st.session_state
+    plan = step_plan(planned_train_size(state.get("train_dataset", "embedded"), int(state["train_limit"]), available),
+                     spec.batch_size if lecture else int(state.get(f"train_bs_{arch}", spec.batch_size)),
+                     int(state[f"train_epochs_{arch}"]))
 
     def dataset_label(name: str) -> str:
         missing = "" if available.get(name) else t("train.ds_mnist_missing" if name == "mnist" else "train.ds_missing")
@@ -86,23 +128,27 @@ def read_settings(arch: str, available: dict[str, bool], lecture: bool) -> Setti
                                             index=list(OPTIMIZERS).index(spec.optimizer), key=f"train_opt_{arch}")
         lr_text = lr_col.text_input(t("train.lr"), value=f"{spec.lr:g}", key=f"train_lr_{arch}",
                                     help=t("train.lr_help"))
-        epochs = epochs_col.number_input(t("train.epochs"), 1, MAX_EPOCHS, spec.epochs, key=f"train_epochs_{arch}")
-        limit_col, augment_col, batch_col, seed_col = st.columns(4)
-        default_limit = env_limit("CNNVIZ_TRAIN_LIMIT")
-        limit = limit_col.number_input(t("train.limit"), 0, 60000, default_limit, step=500,
-                                       key="train_limit", help=t("train.limit_help"))
+        epochs = epochs_col.number_input(t("train.epochs"), 1, MAX_EPOCHS, key=f"train_epochs_{arch}",
+                                         help=t("train.epochs_help", **plan.args()))
+        limit_col, augment_col, dropout_col, batch_col, seed_col = st.columns(5)
+        limit = limit_col.number_input(t("train.limit"), 0, 60000, step=500, key="train_limit",
+                                       help=t("train.limit_help"))
         augment_col.markdown("&nbsp;")
         augment = augment_col.checkbox(t("train.augment"), key="train_augment", help=t("train.augment_help"))
+        dropout = dropout_col.number_input(t("train.dropout"), 0.0, 0.9, step=0.1, format="%.1f", key="train_dropout",
+                                           help=t("train.dropout_help"))
         if lecture:   # fewer controls: the architecture's recommended batch size, seed 0
             batch_size, seed = spec.batch_size, 0
             st.caption(t("train.lecture_note"))
         else:
-            batch_size = batch_col.number_input(t("train.batch"), 1, MAX_BATCH, spec.batch_size, key=f"train_bs_{arch}")
+            batch_size = batch_col.number_input(t("train.batch"), 1, MAX_BATCH, spec.batch_size, key=f"train_bs_{arch}",
+                                                help=t("train.batch_help", **plan.args()))
             seed = seed_col.number_input(t("train.seed"), 0, MAX_SEED, 0, key="train_seed")
+        st.caption(t("train.steps_caption", **plan.args()))
         if not st.form_submit_button(t("train.start"), type="primary"):
             return None
     return Settings(arch, dataset, optimizer, str(lr_text), int(epochs), int(limit), bool(augment), int(batch_size),
-                    int(seed))
+                    int(seed), float(dropout))
 
 
 def start_run(mgr: JobManager, owner: str, s: Settings, available: dict[str, bool]) -> None:
@@ -116,13 +162,14 @@ def start_run(mgr: JobManager, owner: str, s: Settings, available: dict[str, boo
         st.error(tm(data.fashion_missing()))
         return
     test_limit = env_limit("CNNVIZ_TEST_LIMIT")
-    n_train, n_test = SIZES[s.dataset if available.get(s.dataset) else "embedded"]
-    n_train = min(n_train, s.limit) if s.limit else n_train
+    n_train = planned_train_size(s.dataset, s.limit, available)
+    n_test = SIZES[s.dataset if available.get(s.dataset) else "embedded"][1]
     n_test = min(n_test, test_limit) if test_limit else n_test
     log_every, eval_every = plan_logging(n_train, n_test, s.batch_size, s.epochs)
     config = TrainConfig.for_arch(s.arch, dataset=s.dataset, optimizer=s.optimizer, lr=lr, batch_size=s.batch_size,
-                                  epochs=s.epochs, seed=s.seed, augment=s.augment, log_every=log_every,
-                                  eval_every=eval_every, train_limit=s.limit or None, test_limit=test_limit or None)
+                                  epochs=s.epochs, seed=s.seed, augment=s.augment, dropout=s.dropout,
+                                  log_every=log_every, eval_every=eval_every, train_limit=s.limit or None,
+                                  test_limit=test_limit or None)
     try:
         job_id = mgr.submit(config, owner)
     except (TrainConfigError, TooManyRuns) as exc:
@@ -146,7 +193,9 @@ def pick_run(jobs: list[JobState], numbers: dict[str, int]) -> str:
 def show_progress(mgr: JobManager, job: JobState) -> None:
     c = job.config
     if job.status == "queued":
-        st.info(t("train.queued", position=job.queue_position, max_jobs=mgr.max_jobs, running=mgr.running_count()))
+        st.info(t("train.queued", position=job.queue_position, max_jobs=mgr.limit(), running=mgr.running_total()))
+    elif job.status == "starting" and job.cluster_wait:
+        st.info(t("train.cluster_wait", limit=mgr.limit(), running=mgr.running_total()))
     elif job.status == "starting":
         st.info(t("train.starting"))
     if job.status in ("running", "stopping") or job.steps:
@@ -157,6 +206,8 @@ def show_progress(mgr: JobManager, job: JobState) -> None:
         st.progress(job.progress, text=text)
     if job.status == "stopping":
         st.caption(t("train.stopping"))
+    if job.n_train:
+        st.caption(t("train.run_steps", **step_plan(job.n_train, c.batch_size, c.epochs).args()))
     if job.data_note is not None:
         st.caption(t("train.data_note", note=reason_text(job.data_note), n_train=job.n_train, n_test=job.n_test,
                      params=job.params, device=job.device))
@@ -179,7 +230,8 @@ def live_view(mgr: JobManager, owner: str, job_id: str, number: int, shown_activ
     head_col.markdown(t("train.run_head", label=run_label(job, number), optimizer=t(f"optimizer.{c.optimizer}"),
                         dataset=t(f"dataset.{ds_name}") if ds_name in data.DATASETS else "", lr=c.lr,
                         batch=c.batch_size, epochs=c.epochs, seed=c.seed,
-                        augment=t("train.run_head_augment") if c.augment else ""))
+                        augment=t("train.run_head_augment") if c.augment else "")
+                        + (t("train.run_head_dropout", p=c.dropout) if c.dropout else ""))
     if job.active and stop_col.button(t("train.stop"), key=f"stop_{job_id}", disabled=job.status == "stopping",
                                       width="stretch"):
         mgr.stop(job_id)
@@ -189,9 +241,15 @@ def live_view(mgr: JobManager, owner: str, job_id: str, number: int, shown_activ
     loss_col.plotly_chart(styled(retitle(figures.loss_curve_figure(job.steps, job.losses, title=t("fig.loss_title")),
                                          names=TRACE_NAMES, xaxis_title=t("fig.step"), yaxis_title=t("fig.loss"))),
                           key=f"loss_{job_id}")
-    acc_col.plotly_chart(styled(retitle(figures.accuracy_curve_figure(
+    acc_fig = styled(retitle(figures.accuracy_curve_figure(
         job.eval_steps, job.train_acc, job.test_acc, job.steps, job.running_acc, title=t("fig.acc_title")),
-        names=TRACE_NAMES, xaxis_title=t("fig.step"), yaxis_title=t("fig.accuracy"))), key=f"acc_{job_id}")
+        names=TRACE_NAMES, xaxis_title=t("fig.step"), yaxis_title=t("fig.accuracy")))
+    gap = accuracy_gap(job)
+    if gap is not None:   # overfitting: how far the test accuracy lags the training accuracy
+        mark_gap(acc_fig, gap)
+    acc_col.plotly_chart(acc_fig, key=f"acc_{job_id}")
+    if gap is not None:
+        acc_col.caption(gap_caption(gap))
 
 
 def show_outcome(job: JobState, acc_text: str) -> None:
@@ -264,8 +322,13 @@ def show_evaluation(job: JobState, owner: str) -> None:
 
 
 def main() -> None:
-    mgr, owner = job_manager(), owner_id()
     st.title(t("train.title"))
+    try:
+        mgr = job_manager()
+    except RayUnavailable as exc:   # CNNVIZ_RAY_ADDRESS is set but the cluster cannot be used
+        st.error(tm(exc))
+        return
+    owner = owner_id()
     st.markdown(t("train.intro"))
     st.markdown(t("train.loss_explainer"))
     arch = show_architecture()

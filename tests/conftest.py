@@ -1,6 +1,9 @@
+import atexit
 import contextlib
 import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -8,6 +11,12 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.chdir(ROOT)  # AppTest resolves page paths against the working directory
+
+# Training slots (cnnviz.slots) are machine-wide lock files: the tests, and the app servers they start
+# (which inherit this environment), get their own folder, never the one of a server running on the machine.
+_SLOTS_DIR = tempfile.mkdtemp(prefix="cnnviz-test-slots-")
+os.environ["CNNVIZ_SLOTS_DIR"] = _SLOTS_DIR
+atexit.register(shutil.rmtree, _SLOTS_DIR, True)
 
 
 # ----------------------------------------------------------------------------- real-browser tests

@@ -13,9 +13,18 @@ import numpy as np
 import pytest
 
 from cnnviz import checkpoints, evaluation
-from cnnviz.jobs import JobManager, TooManyRuns
-from cnnviz.runs import compare_rows, format_seconds, plan_logging
+from cnnviz.jobs import FINISHED, JobManager, TooManyRuns
+from cnnviz.runs import (
+    OVERFIT_DEMO,
+    accuracy_gap,
+    compare_rows,
+    format_seconds,
+    plan_logging,
+    step_plan,
+    steps_per_epoch,
+)
 from cnnviz.saving import save_job_checkpoint
+from cnnviz.slots import Slots
 from cnnviz.training import TrainConfig
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -256,3 +265,87 @@ def test_max_runs_per_owner_from_the_environment(monkeypatch, tmp_path):
         monkeypatch.setenv("CNNVIZ_MAX_RUNS_PER_OWNER", bad)
         with pytest.raises(ValueError, match="CNNVIZ_MAX_RUNS_PER_OWNER"):
             JobManager(max_jobs=1, root=tmp_path, threads_per_job=1)
+
+
+@pytest.mark.slow
+def test_two_managers_share_one_machine_wide_limit(tmp_path):
+    """Issue 18 §3: two servers (replicas) with the limit 1 and the same slots folder never train two
+    runs at once; the second run waits in its own queue and starts when the first has ended."""
+    slots_dir = tmp_path / "slots"
+    kw = dict(orphan_timeout=3600, threads_per_job=1)
+    m1 = JobManager(root=tmp_path, slots=Slots(slots_dir, 1), **kw)
+    m2 = JobManager(root=tmp_path, slots=Slots(slots_dir, 1), **kw)
+    try:
+        a = m1.submit(tiny("mlp"), "ann")
+        assert m1.get(a).status in ("starting", "running")
+        b = m2.submit(tiny("mlp", seed=1), "ben")
+        st_b = m2.get(b)
+        assert (st_b.status, st_b.queue_position, st_b.pid) == ("queued", 1, None)   # m2 itself runs nothing
+        assert m2.running_count() == 0 and m1.running_total() == m2.running_total() == 1 and m2.limit() == 1
+        active = ("starting", "running", "stopping")
+        samples, deadline = [], time.monotonic() + 240
+        while time.monotonic() < deadline:
+            sb = m2.get(b).status   # b first: once b holds the slot, a was finished before it was released
+            sa = m1.get(a).status
+            samples.append((sa, sb))
+            assert not (sa in active and sb in active), samples[-20:]
+            if sa in FINISHED and sb in FINISHED:
+                break
+            time.sleep(0.02)
+        assert m1.get(a).status == "done" and m2.get(b).status == "done", (m1.get(a).reason, m2.get(b).reason)
+        assert any(sa in active and sb == "queued" for sa, sb in samples)       # b waited while a trained ...
+        assert any(sa == "done" and sb in active + ("done",) for sa, sb in samples)  # ... then ran
+        assert m2.get(b).steps == [1, 2, 3, 4] and m1.running_total() == 0
+    finally:
+        m1.close()
+        m2.close()
+
+
+def test_steps_per_epoch_and_the_help_text():
+    """Issue 15 §4: "8,000 digits / batch 64 = 125 steps per epoch", computed from the settings."""
+    from cnnviz.messages import msg
+
+    assert [steps_per_epoch(n, b) for n, b in ((8000, 64), (300, 64), (256, 64), (100, 1024), (1, 1))] == \
+        [125, 5, 4, 1, 1]
+    plan = step_plan(8000, 64, 5)
+    assert (plan.steps, plan.total) == (125, 625)
+    en = msg("train.steps_caption", **plan.args()).english()
+    assert "8,000 digits / batch 64 = 125 steps per epoch" in en and "625 steps" in en
+    assert "8,000 个数字 / 批大小 64 = 每轮 125 步" in msg("train.steps_caption", **plan.args()).render("zh")
+    assert "8,000 training digits / batch 64 = 125 steps" in msg("train.batch_help", **plan.args()).english()
+    # the demo overfits: few digits, many epochs, nothing that fights memorizing
+    assert OVERFIT_DEMO["limit"] <= 500 and OVERFIT_DEMO["epochs"] >= 20
+    assert not OVERFIT_DEMO["augment"] and OVERFIT_DEMO["dropout"] == 0
+
+
+def test_accuracy_gap():
+    from cnnviz.jobs import JobState
+
+    st = JobState("001", "o", tiny("mlp"))
+    assert accuracy_gap(st) is None
+    st.eval_steps, st.eval_epochs, st.train_acc, st.test_acc = [5, 10], [1, 2], [0.7, 0.99], [0.68, 0.8]
+    gap = accuracy_gap(st)
+    assert (gap.epoch, gap.step, gap.train_acc, gap.test_acc) == (2, 10, 0.99, 0.8)
+    assert gap.points == pytest.approx(19.0) and gap.overfitting
+    st.train_acc[-1] = float("nan")          # an evaluation that failed: the one before counts
+    gap = accuracy_gap(st)
+    assert gap.step == 5 and gap.points == pytest.approx(2.0) and not gap.overfitting
+
+
+def test_a_ray_address_without_ray_is_a_message_for_the_page(monkeypatch, tmp_path):
+    """CNNVIZ_RAY_ADDRESS set where Ray cannot be imported: the manager refuses with a message key (the page
+    shows it in the reader's language); nothing is started or left behind."""
+    import sys
+
+    from cnnviz.ray_backend import RayUnavailable
+
+    monkeypatch.setenv("CNNVIZ_RAY_ADDRESS", "head.example:6379")
+    monkeypatch.setitem(sys.modules, "ray", None)        # import ray -> ImportError
+    threads = threading.active_count()
+    with pytest.raises(RayUnavailable) as info:
+        JobManager(root=tmp_path, threads_per_job=1)
+    err = info.value
+    assert err.key == "ray.error.not_installed" and "requirements-ray.txt" in str(err)
+    assert "CNNVIZ_RAY_ADDRESS" in str(err)
+    assert CJK.search(err.message.render("zh"))
+    assert not list(tmp_path.iterdir()) and threading.active_count() == threads

@@ -76,6 +76,13 @@ def test_short_job_shows_charts_final_accuracy_and_saves(env):
     acc = float(metrics["Test accuracy"].rstrip("%")) / 100
     assert 0.0 < acc <= 1.0
     assert "test accuracy" in texts(at.success)
+    # the overfitting mark: the gap between training and test accuracy, with its numbers
+    gap = re.search(r"training accuracy \*\*([\d.]+)%\*\*, test accuracy \*\*([\d.]+)%\*\*: a gap of \*\*(-?[\d.]+) "
+                    r"percentage points", texts(at.caption))
+    assert gap, texts(at.caption)
+    assert float(gap[2]) == pytest.approx(acc * 100, abs=0.051)          # the final test accuracy
+    assert float(gap[3]) == pytest.approx(float(gap[1]) - float(gap[2]), abs=0.11)
+    assert "300 digits / batch 64 = 5 steps per epoch" in texts(at.caption)  # simple_cnn, CNNVIZ_TRAIN_LIMIT
     # save under a name: one click, handled by the button's callback, so no rerun can lose it
     name_box = next(t for t in at.text_input if t.key.startswith("name_"))
     name_box.set_value("my simple cnn")
@@ -180,3 +187,31 @@ def test_every_refusal_and_failure_reads_in_chinese(env):
     poll(at, lambda a: "停止" in texts(a.warning))
     assert not english_sentences(at), english_sentences(at)
     assert "内置 MNIST" in texts(at.caption)   # the data note
+
+
+def test_overfitting_demo_and_the_numbers_of_batch_epoch_and_step(env, monkeypatch):
+    monkeypatch.setenv("CNNVIZ_TRAIN_LIMIT", "0")          # all 8,000 embedded training digits
+    at = page()
+    assert "**8,000 digits / batch 64 = 125 steps per epoch**; × 10 epochs = **1,250 steps**" in texts(at.caption)
+    assert "8,000 training digits / batch 64 = 125 steps per epoch" in at.number_input(key="train_bs_lenet5").help
+    assert "= 125 steps of batch 64. 10 epochs = 1,250 steps" in at.number_input(key="train_epochs_lenet5").help
+    assert "inputs of the fully connected layers" in at.number_input(key="train_dropout").help
+    at.button(key="train_overfit_demo").click().run()
+    assert not at.exception
+    assert at.number_input(key="train_limit").value == 300 and at.number_input(key="train_epochs_lenet5").value == 40
+    assert at.checkbox(key="train_augment").value is False and at.number_input(key="train_dropout").value == 0.0
+    assert "300 training digits, 40 epochs, no augmentation, no dropout" in texts(at.info)
+    assert "**300 digits / batch 64 = 5 steps per epoch**; × 40 epochs = **200 steps**" in texts(at.caption)
+    at.run()   # the note is shown once, the setting stays
+    assert "no augmentation, no dropout" not in texts(at.info) and at.number_input(key="train_limit").value == 300
+    # a run with dropout: the setting reaches the trainer and shows in the run's head
+    at.number_input(key="train_dropout").set_value(0.5)
+    at.number_input(key="train_epochs_lenet5").set_value(1)
+    next(b for b in at.button if b.key and b.key.startswith("FormSubmitter:train_form-")).click().run()
+    assert not at.exception and "dropout 0.5" in texts(at.markdown)
+    mgr, jobs = owner_jobs(at)
+    assert jobs[-1].config.dropout == 0.5 and jobs[-1].config.train_limit == 300 and not jobs[-1].config.augment
+    mgr.stop(jobs[-1].id)
+    # in Chinese (a new session: all 8,000 digits again), with the numbers
+    zh = page("zh")
+    assert "8,000 个数字 / 批大小 64 = 每轮 125 步" in texts(zh.caption)

@@ -76,8 +76,8 @@ def wait_for(backend, job_id, cond, timeout=120.0):
 def test_run_stop_and_cancel_on_a_local_ray_instance(backend, tmp_path):
     from cnnviz.checkpoints import from_bytes
     from cnnviz.data import load_dataset
-    from cnnviz.jobs import shuffled
     from cnnviz.training import predict
+    from cnnviz.worker import shuffled
 
     assert backend.capacity() == 1
     quick = TrainConfig(arch="lenet5", epochs=1, batch_size=16, log_every=1, train_limit=N_TRAIN, test_limit=N_TEST)
@@ -138,3 +138,66 @@ def test_run_stop_and_cancel_on_a_local_ray_instance(backend, tmp_path):
     backend.forget("a")
     with pytest.raises(KeyError):
         backend.poll("a")
+
+
+@pytest.mark.slow
+def test_job_manager_trains_on_ray(backend, tmp_path):
+    """Issue 18 §4 through the job API the training page uses (JobManager with a RayBackend, as with
+    CNNVIZ_RAY_ADDRESS): a 1-epoch LeNet-5 run comes back with its chart data, test predictions and a
+    checkpoint in the job's folder; the cluster's one CPU is the limit; Stop ends a run mid-training as
+    stopped with its weights, and a run still waiting for the cluster is cancelled.  Last in this module:
+    closing the manager closes the backend (and Ray)."""
+    from cnnviz import evaluation
+    from cnnviz.checkpoints import load_checkpoint
+    from cnnviz.jobs import JobManager
+
+    quick = TrainConfig(arch="lenet5", epochs=1, batch_size=16, log_every=1, train_limit=N_TRAIN, test_limit=N_TEST)
+    long = TrainConfig(arch="lenet5", epochs=20, batch_size=16, log_every=1, train_limit=4000, test_limit=N_TEST)
+    m = JobManager(root=tmp_path, orphan_timeout=3600, ray=backend, max_per_owner=5)
+    try:
+        assert m.ray is backend and m.slots is None and not m.prewarm and m.limit() == 1
+        a = m.submit(quick, "ann")
+        b = m.submit(long, "ann")
+        assert m.get(a).status == "starting" and m.get(b).status == "starting"   # b waits inside Ray
+        assert wait_for_state(m, b, lambda s: s.cluster_wait and m.get(a).steps)   # the page says so
+        assert m.running_total() == 1 and not m.get(a).cluster_wait
+        sa = m.wait(a, timeout=120)
+        assert sa.status == "done", sa.reason
+        assert sa.steps == list(range(1, N_TRAIN // 16 + 1)) and sa.total_steps == N_TRAIN // 16
+        assert np.isfinite(sa.losses).all() and sa.eval_steps == [N_TRAIN // 16] and len(sa.epochs) == 1
+        assert (sa.n_train, sa.n_test, sa.progress) == (N_TRAIN, N_TEST, 1.0)
+        assert sa.end.status == "done" and sa.end.epochs_completed == 1
+        res = sa.result
+        assert res.checkpoint.name == f"{a}.safetensors" and res.checkpoint.parent == m._jobs[a].dir
+        assert res.checkpoint.is_file()
+        model, meta = load_checkpoint(res.checkpoint)
+        assert meta.arch == "lenet5" and meta.epochs == 1 and meta.test_acc == pytest.approx(sa.final_test_acc)
+        assert evaluation.accuracy(res.labels, res.preds) == pytest.approx(sa.final_test_acc, abs=1e-6)
+        assert len(res.labels) == N_TEST and evaluation.accuracy(res.labels, res.preds) > 0.3
+
+        # b trains now; c waits for the CPU and is cancelled; b is stopped mid-run and keeps its weights
+        assert wait_for_state(m, b, lambda s: len(s.steps) >= 3)
+        assert not m.get(b).cluster_wait
+        c = m.submit(quick, "ann")
+        assert m.stop(c)
+        sc = m.wait(c, timeout=30)
+        assert sc.status == "stopped" and sc.reason.key == "train.reason.cancelled" and not sc.steps
+        assert m.stop(b)
+        sb = m.wait(b, timeout=120)
+        assert sb.status == "stopped" and sb.reason.key == "train.reason.stopped_by_user", sb.reason
+        assert 0 < sb.step < sb.total_steps and sb.result is not None and sb.result.checkpoint.is_file()
+        _, meta_b = load_checkpoint(sb.result.checkpoint)
+        assert meta_b.epochs == 0 and not m.stop(b)
+        assert not {a, b, c} & set(backend._runs)   # every finished run was forgotten (its actor ended)
+    finally:
+        m.close()
+    assert not ray.is_initialized()
+
+
+def wait_for_state(m, job_id, cond, timeout=120.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond(m.get(job_id)):
+            return True
+        time.sleep(0.1)
+    return False

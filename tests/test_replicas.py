@@ -3,7 +3,9 @@
 * the rendered nginx configuration passes ``nginx -t`` and holds what a lecture hall needs
   (sticky cookie, websocket upgrade, upload limit from ``.streamlit/config.toml``, passive health);
 * 2 replicas + nginx on free ports, driven by Chromium through nginx: the feature-map page, a drawn
-  7, its prediction; two browsers get affinity cookies; a replica killed with SIGKILL is routed around.
+  7, its prediction; two browsers get affinity cookies; with ``CNNVIZ_MAX_JOBS=1`` a training started
+  through nginx makes one started on the other replica wait until it is stopped (one limit per machine);
+  a replica killed with SIGKILL is routed around.
 
 The browser part is marked ``browser`` and ``slow``; skipped without Chromium or nginx.
 """
@@ -92,12 +94,10 @@ def draw_and_predict(context, url: str) -> str:
     return read_prediction(page)
 
 
-def start_and_stop_training(context, url: str) -> None:
-    """Through the proxy: open the training page, start a long LeNet-5 run, see its loss chart get
-    points, press Stop and see the run end as stopped (its websocket and polls stay on one replica).
-    For the integrator: with ``cnnviz.slots`` wired into the job manager, a second browser's run on the
-    other replica queues behind this one when ``CNNVIZ_MAX_JOBS=1``."""
-    from tests.browser_support import point_count, wait_idle
+def start_training(context, url: str, *, expect_queue: bool = False):
+    """Open the training page at ``url``, start a long LeNet-5 run; wait until its loss chart has points
+    (or, with ``expect_queue``, until the page says it waits in the queue).  Returns the page."""
+    from tests.browser_support import wait_idle
 
     page = context.new_page()
     page.goto(f"{url}/training", wait_until="domcontentloaded", timeout=120_000)
@@ -107,8 +107,19 @@ def start_and_stop_training(context, url: str) -> None:
     box.press("Tab")
     wait_idle(page)
     page.get_by_role("button", name=re.compile("Start training")).click()
+    if expect_queue:
+        page.get_by_text(re.compile(r"Waiting in the queue: position 1\b.*at most 1 model\(s\) at a time; 1 running"))\
+            .first.wait_for(timeout=120_000)
+    else:
+        wait_for_loss_points(page)
+    return page
+
+
+def wait_for_loss_points(page) -> None:
+    from tests.browser_support import point_count
+
     chart = page.locator("[class*='st-key-loss_'] .js-plotly-plot").filter(visible=True).first
-    chart.wait_for(timeout=120_000)
+    chart.wait_for(timeout=180_000)
     key = re.search(r"st-key-(loss_[\w-]+)", page.locator("[class*='st-key-loss_']").first
                     .get_attribute("class")).group(1)
     page.wait_for_function(
@@ -116,8 +127,31 @@ def start_and_stop_training(context, url: str) -> None:
         "Math.max(0, ...el._fullData.map(t => t._length || 0)) > 0; }",
         arg=f"[class*='st-key-{key}'] .js-plotly-plot", timeout=180_000, polling=250)
     assert point_count(page, key) > 0
+
+
+def stop_training(page) -> None:
+    """Press Stop and see the run end as stopped (its websocket and polls stay on one replica)."""
     page.locator("[class*='st-key-stop_'] button").first.click(timeout=60_000)
     page.get_by_text(re.compile(r"The weights and the charts so far are kept")).first.wait_for(timeout=180_000)
+
+
+def shared_limit_across_replicas(layout, contexts, slots_dir: Path) -> None:
+    """Issue 18 §3, with CNNVIZ_MAX_JOBS=1: a run started through nginx holds the machine's only slot; a run
+    started on the OTHER replica waits in its queue, and starts once the first is stopped."""
+    from cnnviz.slots import Slots
+
+    first = start_training(contexts[0], layout.url)
+    holders = Slots(slots_dir, 1).holders()
+    assert len(holders) == 1, holders
+    holder_pid = int(holders[0].split()[0])          # the replica (server process) that started the run
+    assert holder_pid in [r.proc.pid for r in layout.replicas]
+    other = next(r for r in layout.replicas if r.proc.pid != holder_pid)
+    second = start_training(contexts[1], other.url, expect_queue=True)
+    stop_training(first)
+    wait_for_loss_points(second)                      # the slot freed: the other replica's run trains now
+    holders = Slots(slots_dir, 1).holders()
+    assert int(holders[0].split()[0]) == other.proc.pid, holders
+    stop_training(second)
 
 
 @pytest.mark.browser
@@ -142,7 +176,7 @@ def test_two_replicas_behind_nginx_in_a_browser(tmp_path):
                 assert draw_and_predict(context, layout.url) == "7"
                 assert any(c["name"] == "cnnviz_affinity" for c in context.cookies())
             screenshot(contexts[-1].pages[-1], "replicas_feature_maps_7")
-            start_and_stop_training(contexts[0], layout.url)
+            shared_limit_across_replicas(layout, contexts, tmp_path / "slots")
 
             # passive health: with one replica killed, every browser key still gets the page
             victim = layout.replicas[0].proc

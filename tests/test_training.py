@@ -16,6 +16,8 @@ from cnnviz.training import (
     StepEvent,
     TrainConfig,
     TrainConfigError,
+    add_dropout,
+    dropout_layers,
     evaluate,
     make_optimizer,
     train,
@@ -42,6 +44,8 @@ def small(**kw):
     (dict(epochs=0), "epochs"), (dict(epochs=51), "epochs"), (dict(optimizer="lbfgs"), "optimizer"),
     (dict(seed=-1), "seed"), (dict(seed=2**31), "seed"), (dict(device="tpu"), "device"),
     (dict(device="cuda:7"), "device"),
+    (dict(dropout=1.0), "dropout"), (dict(dropout=-0.1), "dropout"), (dict(dropout=float("nan")), "dropout"),
+    (dict(dropout=True), "dropout"), (dict(dropout="half"), "dropout"),
 ])
 def test_invalid_settings_are_rejected_with_a_clear_message(kw, msg):
     with pytest.raises(TrainConfigError, match=msg) as info:
@@ -229,3 +233,73 @@ def test_the_optimizer_texts_state_the_numbers_the_trainer_uses():
     recommended = i18n.t("train.recommended", "en", seed="003", optimizer="Adam", lr=1e-3, batch=64, epochs=5)
     assert "source tutorial 003" in recommended and "seed" not in recommended
     assert "may differ from the tutorial" in recommended   # Adam here; that tutorial trained with SGD
+
+
+# ----------------------------------------------------------------------------- dropout (issue 15 §4)
+
+@pytest.mark.parametrize("arch", models.names())
+def test_dropout_keeps_the_registry_weights_and_is_torchs_dropout(arch):
+    """Dropout goes on the input of the fully connected layers (never on the pixels), adds no module and no
+    parameter (the weights load into the plain registry model), is the identity in eval mode, and in
+    train mode equals torch's own dropout in front of the layer."""
+    torch.manual_seed(0)
+    plain = models.build(arch)
+    dropped = models.build(arch)
+    dropped.load_state_dict(plain.state_dict())
+    names = add_dropout(dropped, 0.5)
+    linears = [n for n, m in plain.named_modules() if isinstance(m, torch.nn.Linear)]
+    assert names and set(names) <= set(linears) and names[-1] == linears[-1]      # always the classifier
+    assert names == (linears[1:] if arch == "mlp" else linears)                 # the MLP's pixels: no dropout
+    assert list(dropped.state_dict()) == list(plain.state_dict())
+    assert [n for n, _ in dropped.named_modules()] == [n for n, _ in plain.named_modules()]
+    models.build(arch).load_state_dict(dropped.state_dict())                    # strict: same keys and shapes
+    x = torch.randn(4, 1, 28, 28)
+    plain.eval()
+    dropped.eval()
+    with torch.no_grad():
+        assert torch.equal(plain(x), dropped(x))
+    # train mode: the last layer's input goes through F.dropout with the same random numbers
+    last = dict(dropped.named_modules())[names[-1]]
+    seen = {}
+    hook = last.register_forward_hook(lambda m, args, out: seen.update(inp=args[0], out=out))
+    dropped.train()
+    torch.manual_seed(7)
+    with torch.no_grad():
+        dropped(x)
+    hook.remove()
+    kept = seen["inp"] != 0
+    assert 0.2 < kept.float().mean().item() < 0.8                                   # about half dropped
+    assert torch.allclose(seen["out"], F.linear(seen["inp"], last.weight, last.bias))
+    assert add_dropout(models.build(arch), 0.0) == [] and dropout_layers(plain) == names
+
+
+@pytest.mark.slow
+def test_training_with_dropout_learns_and_saves_plain_weights(embedded):
+    cfg = small(dropout=0.5, train_limit=300, epochs=4)      # simple_cnn, batch 32
+    events = []
+    result = train(cfg, data=embedded, callback=events.append)
+    # 300 digits / batch 32 = 10 steps per epoch (the page's help text computes the same)
+    from cnnviz.runs import step_plan
+
+    plan = step_plan(300, 32, 4)
+    assert (plan.steps, plan.total) == (10, 40)
+    assert {e.total_steps for e in events if isinstance(e, StepEvent)} == {plan.total} and result.steps == 40
+    assert result.status == "done" and result.test_acc > 0.4                  # it learns (chance: 0.1)
+    fresh = models.build("simple_cnn")
+    fresh.load_state_dict(result.model.cpu().state_dict())                    # plain registry weights
+    # the same run without dropout ends with other weights (dropout changed the training)
+    plain = train(small(train_limit=300, epochs=4), data=embedded)
+    assert not torch.equal(plain.model.cpu().state_dict()["7.weight"], fresh.state_dict()["7.weight"])
+
+
+def test_cli_dropout_flag(tmp_path, capsys):
+    from cnnviz import train as cli
+
+    args = cli.build_parser().parse_args(["--arch", "lenet5", "--dropout", "0.3", "--epochs", "2"])
+    cfg = cli.config_for("lenet5", args, "embedded")
+    assert cfg.dropout == 0.3 and cfg.epochs == 2 and cfg.arch == "lenet5"
+    assert cli.config_for("lenet5", cli.build_parser().parse_args([]), "embedded").dropout == 0.0
+    for bad in ("1", "-0.2", "nan"):
+        assert cli.main(["--arch", "lenet5", "--dropout", bad, "--out", str(tmp_path)]) == 2
+        assert "dropout probability must be at least 0 and below 1" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())

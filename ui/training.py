@@ -23,7 +23,7 @@ from cnnviz import data, figures
 from cnnviz.evaluation import EvalReport, most_confused
 from cnnviz.jobs import JobManager, JobState
 from cnnviz.messages import MessageError, Msg
-from cnnviz.runs import COMPARE_COLUMNS, compare_rows
+from cnnviz.runs import COMPARE_COLUMNS, AccuracyGap, compare_rows
 from ui.common import md_escape
 from ui.i18n import lang, retitle, t, tm
 from ui.sidebar import styled
@@ -106,6 +106,22 @@ def class_label(label: Msg | str) -> str:
 def col_names(df: pd.DataFrame, prefix: str = "col.") -> pd.DataFrame:
     """The table's English column names in the reader's language."""
     return df if lang() == "en" else df.rename(columns={c: t(prefix + c) for c in df.columns})
+
+
+def mark_gap(fig, gap: AccuracyGap) -> None:
+    """The accuracy chart's overfitting mark: a bracket from the test to the training accuracy at the latest
+    evaluation, labelled with the gap in percentage points."""
+    fig.add_shape(type="line", x0=gap.step, x1=gap.step, y0=gap.test_acc, y1=gap.train_acc,
+                  line=dict(color="#7a3b9c", width=3))
+    fig.add_annotation(x=gap.step, y=(gap.train_acc + gap.test_acc) / 2, text=t("fig.gap", gap=gap.points),
+                       showarrow=False, xanchor="right", xshift=-6, font=dict(color="#7a3b9c", size=13),
+                       bgcolor="rgba(255,255,255,0.8)")
+
+
+def gap_caption(gap: AccuracyGap) -> str:
+    """The numbers of the gap, and what they mean."""
+    return t("train.gap_caption", epoch=gap.epoch, train=gap.train_acc, test=gap.test_acc, gap=gap.points) + " " + (
+        t("train.gap_overfit") if gap.overfitting else t("train.gap_ok"))
 
 
 def show_mistakes(job: JobState) -> None:
