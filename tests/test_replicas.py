@@ -17,6 +17,7 @@ import re
 import signal
 import sys
 import tomllib
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -57,6 +58,7 @@ def test_rendered_config_is_valid_and_complete(tmp_path):
     assert "hash $cnnviz_affinity consistent;" in text
     assert "proxy_set_header Upgrade $http_upgrade;" in text and "daemon off;" in text
     assert "client_max_body_size 21m;" in text
+    assert "location = /_stcore/metrics" in text
     assert f"pid {tmp_path}/nginx.pid;" in text
     # a broken configuration is reported with nginx's own words
     conf.write_text(text.replace("proxy_pass", "proxy_passs"))
@@ -169,6 +171,10 @@ def test_two_replicas_behind_nginx_in_a_browser(tmp_path):
         status, cookie = get(layout.url + "/")
         assert status == 200 and re.search(r"cnnviz_affinity=[0-9a-f]{32}; Path=/; HttpOnly", cookie)
         assert "cnnviz_affinity" not in get(layout.url + "/", cookie="abc")[1]   # a known browser keeps its key
+        with pytest.raises(urllib.error.HTTPError) as closed:                   # Streamlit's metrics stay inside
+            get(layout.url + "/_stcore/metrics")
+        assert closed.value.code == 404
+        assert get(layout.url + "/_stcore/health")[0] == 200
         with launch_chromium() as browser:
             contexts = [browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US")
                         for _ in range(2)]
