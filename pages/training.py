@@ -27,8 +27,18 @@ from ui.training import (
     run_label,
     show_mistakes,
 )
+from ui.training_choice import (
+    arch_label,
+    arch_options,
+    choose_dataset,
+    dataset_sizes,
+    dataset_title,
+    design_problem,
+    num_classes,
+    recommended,
+    show_design,
+)
 
-SIZES = {"embedded": (8000, 2000), "mnist": (60000, 10000), "fashion-mnist": (60000, 10000)}
 SAVE_RESULT_KEY = "train_save_result"   # job id -> the outcome of its last Save click (set by a callback)
 
 
@@ -43,6 +53,7 @@ class Settings:
     augment: bool
     batch_size: int
     seed: int
+    spec: list | None = None   # the designed network when arch is models.CUSTOM
 
 
 @st.cache_data(show_spinner=False)
@@ -51,10 +62,16 @@ def layer_table(arch: str) -> tuple[pd.DataFrame, int]:
     return pd.DataFrame([r.as_dict() for r in rows]), total
 
 
-def show_architecture() -> str:
+def show_architecture(available: dict[str, bool]) -> tuple[str, str, list | None]:
+    """The dataset and architecture boxes and the description; (dataset, arch, the designed network or None)."""
     st.subheader(t("train.arch_header"))
-    arch = st.selectbox(t("train.arch"), models.names(), index=models.names().index("lenet5"),
-                        format_func=lambda a: t(f"arch.{a}.title"), key="train_arch")
+    dataset_col, arch_col = st.columns(2)
+    with dataset_col:
+        dataset = choose_dataset(available)
+    arch = arch_col.selectbox(t("train.arch"), arch_options(), index=arch_options().index("lenet5"),
+                              format_func=arch_label, key="train_arch")
+    if arch == models.CUSTOM:
+        return dataset, arch, show_design(num_classes(dataset))
     spec = models.REGISTRY[arch]
     table, n_params = layer_table(arch)
     description_col, table_col = st.columns([2, 3], gap="large")
@@ -66,22 +83,16 @@ def show_architecture() -> str:
                         height=min(38 + 35 * len(table), 320),
                         column_config={t("train.col_parameters"): st.column_config.NumberColumn(format="localized")})
     table_col.caption(t("train.layer_caption"))
-    return arch
+    return dataset, arch, None
 
 
-def read_settings(arch: str, available: dict[str, bool], lecture: bool) -> Settings | None:
+def read_settings(arch: str, dataset: str, design: list | None, lecture: bool) -> Settings | None:
     """The settings form; the settings when Start was pressed, else None."""
-    spec = models.REGISTRY[arch]
+    spec = recommended(arch)
+    problem = design_problem(classes=num_classes(dataset)) if arch == models.CUSTOM and design is None else None
     st.subheader(t("train.settings_header"))
-
-    def dataset_label(name: str) -> str:
-        missing = "" if available.get(name) else t("train.ds_mnist_missing" if name == "mnist" else "train.ds_missing")
-        return t(f"dataset.{name}") + missing
-
     with st.form("train_form"):
-        data_col, optimizer_col, lr_col, epochs_col = st.columns(4)
-        dataset = data_col.selectbox(t("train.dataset"), list(data.DATASETS), format_func=dataset_label,
-                                     key="train_dataset")
+        optimizer_col, lr_col, epochs_col = st.columns(3)   # the dataset is chosen above: the designer follows it
         optimizer = optimizer_col.selectbox(t("train.optimizer"), list(OPTIMIZERS), format_func=tf("optimizer"),
                                             index=list(OPTIMIZERS).index(spec.optimizer), key=f"train_opt_{arch}")
         lr_text = lr_col.text_input(t("train.lr"), value=f"{spec.lr:g}", key=f"train_lr_{arch}",
@@ -99,10 +110,13 @@ def read_settings(arch: str, available: dict[str, bool], lecture: bool) -> Setti
         else:
             batch_size = batch_col.number_input(t("train.batch"), 1, MAX_BATCH, spec.batch_size, key=f"train_bs_{arch}")
             seed = seed_col.number_input(t("train.seed"), 0, MAX_SEED, 0, key="train_seed")
-        if not st.form_submit_button(t("train.start"), type="primary"):
+        started = st.form_submit_button(t("train.start"), type="primary", disabled=problem is not None)
+        if problem is not None:
+            st.error(t("train.design_fix_first", reason=problem))
+        if not started:
             return None
     return Settings(arch, dataset, optimizer, str(lr_text), int(epochs), int(limit), bool(augment), int(batch_size),
-                    int(seed))
+                    int(seed), design)
 
 
 def start_run(mgr: JobManager, owner: str, s: Settings, available: dict[str, bool]) -> None:
@@ -116,20 +130,21 @@ def start_run(mgr: JobManager, owner: str, s: Settings, available: dict[str, boo
         st.error(tm(data.fashion_missing()))
         return
     test_limit = env_limit("CNNVIZ_TEST_LIMIT")
-    n_train, n_test = SIZES[s.dataset if available.get(s.dataset) else "embedded"]
+    n_train, n_test = dataset_sizes(s.dataset, available)
     n_train = min(n_train, s.limit) if s.limit else n_train
     n_test = min(n_test, test_limit) if test_limit else n_test
     log_every, eval_every = plan_logging(n_train, n_test, s.batch_size, s.epochs)
-    config = TrainConfig.for_arch(s.arch, dataset=s.dataset, optimizer=s.optimizer, lr=lr, batch_size=s.batch_size,
-                                  epochs=s.epochs, seed=s.seed, augment=s.augment, log_every=log_every,
-                                  eval_every=eval_every, train_limit=s.limit or None, test_limit=test_limit or None)
+    config = TrainConfig(arch=s.arch, spec=s.spec, dataset=s.dataset, optimizer=s.optimizer, lr=lr,
+                         batch_size=s.batch_size, epochs=s.epochs, seed=s.seed, augment=s.augment,
+                         log_every=log_every, eval_every=eval_every, train_limit=s.limit or None,
+                         test_limit=test_limit or None)
     try:
         job_id = mgr.submit(config, owner)
     except (TrainConfigError, TooManyRuns) as exc:
         st.error(t("train.cannot_start", error=tm(exc)))
         return
     st.session_state["train_selected"] = job_id
-    st.toast(t("train.started", title=t(f"arch.{s.arch}.title")))
+    st.toast(t("train.started", title=arch_label(s.arch)))
 
 
 def pick_run(jobs: list[JobState], numbers: dict[str, int]) -> str:
@@ -177,7 +192,8 @@ def live_view(mgr: JobManager, owner: str, job_id: str, number: int, shown_activ
     head_col, stop_col = st.columns([5, 1], vertical_alignment="center")
     ds_name = job.dataset or c.dataset
     head_col.markdown(t("train.run_head", label=run_label(job, number), optimizer=t(f"optimizer.{c.optimizer}"),
-                        dataset=t(f"dataset.{ds_name}") if ds_name in data.DATASETS else "", lr=c.lr,
+                        dataset=dataset_title(c.dataset if c.dataset.startswith(data.USER_PREFIX) else ds_name),
+                        lr=c.lr,
                         batch=c.batch_size, epochs=c.epochs, seed=c.seed,
                         augment=t("train.run_head_augment") if c.augment else ""))
     if job.active and stop_col.button(t("train.stop"), key=f"stop_{job_id}", disabled=job.status == "stopping",
@@ -268,9 +284,9 @@ def main() -> None:
     st.title(t("train.title"))
     st.markdown(t("train.intro"))
     st.markdown(t("train.loss_explainer"))
-    arch = show_architecture()
     available = data.available_datasets()
-    settings = read_settings(arch, available, lecture_mode())
+    dataset, arch, design = show_architecture(available)
+    settings = read_settings(arch, dataset, design, lecture_mode())
     if settings is not None:
         start_run(mgr, owner, settings, available)
     jobs = mgr.jobs_for(owner)
