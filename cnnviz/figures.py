@@ -305,7 +305,7 @@ def misclassified_gallery_figure(images, true_labels, pred_labels, confidence=No
         fig.add_annotation(text="No misclassified examples", showarrow=False, font=dict(size=18))
         fig.update_layout(height=120, xaxis_visible=False, yaxis_visible=False)
         return fig
-    cols = max(1, min(columns, n))
+    cols = max(1, columns)   # always ``columns`` wide: one or two mistakes are not stretched to the page's width
     rows = -(-n // cols)
     titles = []
     for i in range(n):
@@ -319,8 +319,8 @@ def misclassified_gallery_figure(images, true_labels, pred_labels, confidence=No
         fig.add_trace(go.Heatmap(z=images[i], colorscale="gray", zmin=0, zmax=255,
                                  showscale=False, hovertemplate=f"{titles[i]}<extra></extra>"),
                       row=r + 1, col=c + 1)
-    fig.update_yaxes(autorange="reversed", showticklabels=False, showgrid=False, scaleanchor=None)
-    fig.update_xaxes(showticklabels=False, showgrid=False)
+    fig.update_yaxes(autorange="reversed", showticklabels=False, showgrid=False, zeroline=False, scaleanchor=None)
+    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
     for ann in fig.layout.annotations:
         ann.font.size = 11
     fig.update_layout(title=title or None, height=40 + rows * 150, margin=dict(l=0, r=0, t=40 if title else 25, b=0))

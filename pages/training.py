@@ -6,15 +6,12 @@ import pandas as pd
 import streamlit as st
 
 from cnnviz import data, figures, models
-from cnnviz.checkpoints import CheckpointError, SaveError, safe_name
 from cnnviz.jobs import JobManager, JobState, TooManyRuns
-from cnnviz.messages import msg
 from cnnviz.ray_backend import RayUnavailable
-from cnnviz.runs import OVERFIT_DEMO, accuracy_gap, env_limit, format_seconds, plan_logging, step_plan
-from cnnviz.saving import save_job_checkpoint
+from cnnviz.runs import accuracy_gap, env_limit, format_seconds, plan_logging, step_plan
 from cnnviz.summary import summary_rows
 from cnnviz.training import MAX_BATCH, MAX_EPOCHS, MAX_SEED, OPTIMIZERS, TrainConfig, TrainConfigError
-from ui.common import md_escape, user_checkpoint_dir
+from ui.common import md_escape
 from ui.i18n import retitle, t, tf, tm
 from ui.sidebar import lecture_mode, styled
 from ui.training import (
@@ -30,9 +27,22 @@ from ui.training import (
     run_label,
     show_mistakes,
 )
+from ui.training_choice import (
+    arch_label,
+    arch_options,
+    choose_dataset,
+    dataset_sizes,
+    dataset_title,
+    design_problem,
+    num_classes,
+    overfitting_demo,
+    planned_train_size,
+    recommended,
+    seed_form_defaults,
+    show_design,
+)
+from ui.training_save import save_section
 
-SIZES = {"embedded": (8000, 2000), "mnist": (60000, 10000), "fashion-mnist": (60000, 10000)}
-SAVE_RESULT_KEY = "train_save_result"   # job id -> the outcome of its last Save click (set by a callback)
 
 
 @dataclass
@@ -47,6 +57,7 @@ class Settings:
     batch_size: int
     seed: int
     dropout: float = 0.0
+    spec: list | None = None   # the designed network when arch is models.CUSTOM
 
 
 @st.cache_data(show_spinner=False)
@@ -55,10 +66,16 @@ def layer_table(arch: str) -> tuple[pd.DataFrame, int]:
     return pd.DataFrame([r.as_dict() for r in rows]), total
 
 
-def show_architecture() -> str:
+def show_architecture(available: dict[str, bool]) -> tuple[str, str, list | None]:
+    """The dataset and architecture boxes and the description; (dataset, arch, the designed network or None)."""
     st.subheader(t("train.arch_header"))
-    arch = st.selectbox(t("train.arch"), models.names(), index=models.names().index("lenet5"),
-                        format_func=lambda a: t(f"arch.{a}.title"), key="train_arch")
+    dataset_col, arch_col = st.columns(2)
+    with dataset_col:
+        dataset = choose_dataset(available)
+    arch = arch_col.selectbox(t("train.arch"), arch_options(), index=arch_options().index("lenet5"),
+                              format_func=arch_label, key="train_arch")
+    if arch == models.CUSTOM:
+        return dataset, arch, show_design(num_classes(dataset))
     spec = models.REGISTRY[arch]
     table, n_params = layer_table(arch)
     description_col, table_col = st.columns([2, 3], gap="large")
@@ -70,60 +87,24 @@ def show_architecture() -> str:
                         height=min(38 + 35 * len(table), 320),
                         column_config={t("train.col_parameters"): st.column_config.NumberColumn(format="localized")})
     table_col.caption(t("train.layer_caption"))
-    return arch
+    return dataset, arch, None
 
 
-def planned_train_size(dataset: str, limit: int, available: dict[str, bool]) -> int:
-    """Training digits a run with these settings gets (the embedded set stands in for a missing one)."""
-    n_train = SIZES[dataset if available.get(dataset) else "embedded"][0]
-    return min(n_train, limit) if limit else n_train
-
-
-def seed_form_defaults(arch: str) -> None:
-    """Initial values of the widgets that the overfitting demo also sets, kept in the session state
-    (the widgets then get no ``value``: Streamlit warns when both set one)."""
-    spec = models.REGISTRY[arch]
-    st.session_state.setdefault("train_limit", env_limit("CNNVIZ_TRAIN_LIMIT"))
-    st.session_state.setdefault(f"train_epochs_{arch}", spec.epochs)
-    st.session_state.setdefault("train_augment", False)
-    st.session_state.setdefault("train_dropout", 0.0)
-
-
-def show_overfitting_clicked(arch: str) -> None:
-    """The demo button's callback (before the form is drawn): the form gets the overfitting setting."""
-    st.session_state.update({"train_limit": OVERFIT_DEMO["limit"], f"train_epochs_{arch}": OVERFIT_DEMO["epochs"],
-                             "train_augment": OVERFIT_DEMO["augment"], "train_dropout": OVERFIT_DEMO["dropout"],
-                             "train_overfit_note": True})
-
-
-def overfitting_demo(arch: str) -> None:
-    """The one-click "Show overfitting" setting, and what to look for once it is in the form."""
-    st.button(t("train.overfit_demo"), key="train_overfit_demo", on_click=show_overfitting_clicked, args=(arch,),
-              help=t("train.overfit_demo_help", limit=OVERFIT_DEMO["limit"], epochs=OVERFIT_DEMO["epochs"]))
-    if st.session_state.pop("train_overfit_note", False):
-        st.info(t("train.overfit_demo_note", limit=OVERFIT_DEMO["limit"], epochs=OVERFIT_DEMO["epochs"]))
-
-
-def read_settings(arch: str, available: dict[str, bool], lecture: bool) -> Settings | None:
+def read_settings(arch: str, dataset: str, design: list | None, available: dict[str, bool],
+                  lecture: bool) -> Settings | None:
     """The settings form; the settings when Start was pressed, else None."""
-    spec = models.REGISTRY[arch]
+    spec = recommended(arch)
+    problem = design_problem(classes=num_classes(dataset)) if arch == models.CUSTOM and design is None else None
     st.subheader(t("train.settings_header"))
     overfitting_demo(arch)
     seed_form_defaults(arch)
     # the numbers behind batch, epoch and step, for the settings as they stand (a form updates them on Start)
     state = st.session_state
-    plan = step_plan(planned_train_size(state.get("train_dataset", "embedded"), int(state["train_limit"]), available),
+    plan = step_plan(planned_train_size(dataset, int(state["train_limit"]), available),
                      spec.batch_size if lecture else int(state.get(f"train_bs_{arch}", spec.batch_size)),
                      int(state[f"train_epochs_{arch}"]))
-
-    def dataset_label(name: str) -> str:
-        missing = "" if available.get(name) else t("train.ds_mnist_missing" if name == "mnist" else "train.ds_missing")
-        return t(f"dataset.{name}") + missing
-
     with st.form("train_form"):
-        data_col, optimizer_col, lr_col, epochs_col = st.columns(4)
-        dataset = data_col.selectbox(t("train.dataset"), list(data.DATASETS), format_func=dataset_label,
-                                     key="train_dataset")
+        optimizer_col, lr_col, epochs_col = st.columns(3)   # the dataset is chosen above: the designer follows it
         optimizer = optimizer_col.selectbox(t("train.optimizer"), list(OPTIMIZERS), format_func=tf("optimizer"),
                                             index=list(OPTIMIZERS).index(spec.optimizer), key=f"train_opt_{arch}")
         lr_text = lr_col.text_input(t("train.lr"), value=f"{spec.lr:g}", key=f"train_lr_{arch}",
@@ -145,10 +126,13 @@ def read_settings(arch: str, available: dict[str, bool], lecture: bool) -> Setti
                                                 help=t("train.batch_help", **plan.args()))
             seed = seed_col.number_input(t("train.seed"), 0, MAX_SEED, 0, key="train_seed")
         st.caption(t("train.steps_caption", **plan.args()))
-        if not st.form_submit_button(t("train.start"), type="primary"):
+        started = st.form_submit_button(t("train.start"), type="primary", disabled=problem is not None)
+        if problem is not None:
+            st.error(t("train.design_fix_first", reason=problem))
+        if not started:
             return None
     return Settings(arch, dataset, optimizer, str(lr_text), int(epochs), int(limit), bool(augment), int(batch_size),
-                    int(seed), float(dropout))
+                    int(seed), float(dropout), design)
 
 
 def start_run(mgr: JobManager, owner: str, s: Settings, available: dict[str, bool]) -> None:
@@ -163,20 +147,20 @@ def start_run(mgr: JobManager, owner: str, s: Settings, available: dict[str, boo
         return
     test_limit = env_limit("CNNVIZ_TEST_LIMIT")
     n_train = planned_train_size(s.dataset, s.limit, available)
-    n_test = SIZES[s.dataset if available.get(s.dataset) else "embedded"][1]
+    n_test = dataset_sizes(s.dataset, available)[1]
     n_test = min(n_test, test_limit) if test_limit else n_test
     log_every, eval_every = plan_logging(n_train, n_test, s.batch_size, s.epochs)
-    config = TrainConfig.for_arch(s.arch, dataset=s.dataset, optimizer=s.optimizer, lr=lr, batch_size=s.batch_size,
-                                  epochs=s.epochs, seed=s.seed, augment=s.augment, dropout=s.dropout,
-                                  log_every=log_every, eval_every=eval_every, train_limit=s.limit or None,
-                                  test_limit=test_limit or None)
+    config = TrainConfig(arch=s.arch, spec=s.spec, dataset=s.dataset, optimizer=s.optimizer, lr=lr,
+                         batch_size=s.batch_size, epochs=s.epochs, seed=s.seed, augment=s.augment, dropout=s.dropout,
+                         log_every=log_every, eval_every=eval_every, train_limit=s.limit or None,
+                         test_limit=test_limit or None)
     try:
         job_id = mgr.submit(config, owner)
     except (TrainConfigError, TooManyRuns) as exc:
         st.error(t("train.cannot_start", error=tm(exc)))
         return
     st.session_state["train_selected"] = job_id
-    st.toast(t("train.started", title=t(f"arch.{s.arch}.title")))
+    st.toast(t("train.started", title=arch_label(s.arch)))
 
 
 def pick_run(jobs: list[JobState], numbers: dict[str, int]) -> str:
@@ -228,7 +212,8 @@ def live_view(mgr: JobManager, owner: str, job_id: str, number: int, shown_activ
     head_col, stop_col = st.columns([5, 1], vertical_alignment="center")
     ds_name = job.dataset or c.dataset
     head_col.markdown(t("train.run_head", label=run_label(job, number), optimizer=t(f"optimizer.{c.optimizer}"),
-                        dataset=t(f"dataset.{ds_name}") if ds_name in data.DATASETS else "", lr=c.lr,
+                        dataset=dataset_title(c.dataset if c.dataset.startswith(data.USER_PREFIX) else ds_name),
+                        lr=c.lr,
                         batch=c.batch_size, epochs=c.epochs, seed=c.seed,
                         augment=t("train.run_head_augment") if c.augment else "")
                         + (t("train.run_head_dropout", p=c.dropout) if c.dropout else ""))
@@ -268,50 +253,6 @@ def show_outcome(job: JobState, acc_text: str) -> None:
     params_col.metric(t("train.parameters"), f"{job.params:,}" if job.params else "–")
 
 
-def save_clicked(job_id: str, owner: str) -> None:
-    """The Save button's callback: it runs before the page script, so no rerun can lose the click."""
-    job = job_manager().get(job_id)
-    name = st.session_state.get(f"name_{job_id}", "")
-    try:
-        if job is None:   # cleaned up meanwhile
-            raise SaveError("train.save.nothing", why=msg("train.save.no_weights"))
-        path = save_job_checkpoint(job, user_checkpoint_dir(), name, owner,
-                                   overwrite=bool(st.session_state.get(f"overwrite_{job_id}")))
-    except CheckpointError as exc:
-        st.session_state.setdefault(SAVE_RESULT_KEY, {})[job_id] = ("error", exc)
-    else:
-        st.session_state.setdefault(SAVE_RESULT_KEY, {})[job_id] = ("saved", path.stem)
-
-
-def save_section(job: JobState, owner: str, default_name: str) -> None:
-    st.markdown(t("train.save_intro"))
-    res = job.result
-    if res.checkpoint is None:
-        st.info(t("train.nothing_to_save", why=reason_text(res.checkpoint_error) or t("train.no_weights")))
-        return
-    with st.form(f"save_{job.id}"):
-        name_col, overwrite_col = st.columns([3, 1], vertical_alignment="bottom")
-        name_col.text_input(t("train.ckpt_name"), value=default_name, key=f"name_{job.id}")
-        overwrite_col.checkbox(t("train.overwrite"), key=f"overwrite_{job.id}", help=t("train.overwrite_help"))
-        st.form_submit_button(t("train.save"), on_click=save_clicked, args=(job.id, owner))
-    outcome = st.session_state.get(SAVE_RESULT_KEY, {}).get(job.id)
-    if outcome and outcome[0] == "saved":
-        st.success(t("train.saved_as", name=md_escape(outcome[1])))
-    elif outcome:
-        st.error(t("train.save_error", error=reason_text(outcome[1])))
-    try:
-        blob = res.checkpoint.read_bytes()
-    except OSError:
-        blob = None
-    if blob:
-        try:
-            file_name = safe_name(default_name)
-        except CheckpointError:
-            file_name = job.config.arch
-        st.download_button(t("train.download"), blob, file_name=f"{file_name}.safetensors",
-                           mime="application/octet-stream", on_click="ignore", key=f"dl_{job.id}")
-
-
 def show_evaluation(job: JobState, owner: str) -> None:
     st.subheader(t("train.eval_header"))
     acc = job.final_test_acc
@@ -331,9 +272,9 @@ def main() -> None:
     owner = owner_id()
     st.markdown(t("train.intro"))
     st.markdown(t("train.loss_explainer"))
-    arch = show_architecture()
     available = data.available_datasets()
-    settings = read_settings(arch, available, lecture_mode())
+    dataset, arch, design = show_architecture(available)
+    settings = read_settings(arch, dataset, design, available, lecture_mode())
     if settings is not None:
         start_run(mgr, owner, settings, available)
     jobs = mgr.jobs_for(owner)

@@ -19,7 +19,7 @@ import uuid
 import pandas as pd
 import streamlit as st
 
-from cnnviz import data, figures
+from cnnviz import data, figures, models
 from cnnviz.evaluation import EvalReport, most_confused
 from cnnviz.jobs import JobManager, JobState
 from cnnviz.messages import MessageError, Msg
@@ -27,6 +27,7 @@ from cnnviz.runs import COMPARE_COLUMNS, AccuracyGap, compare_rows
 from ui.common import md_escape
 from ui.i18n import lang, retitle, t, tm
 from ui.sidebar import styled
+from ui.training_choice import design_summary
 
 OWNER_KEY = "cnnviz_owner"
 _SESSIONS: dict[str, set[str]] = {}  # owner -> Streamlit session ids that used it
@@ -86,7 +87,10 @@ def owner_id() -> str:
 
 def run_label(job: JobState, number: int) -> str:
     """``#2 LeNet-5``: the run's number on this page and its architecture, in the reader's language."""
-    return f"#{number} {t(f'arch.{job.config.arch}.title')}"
+    c = job.config
+    if c.arch == models.CUSTOM:   # designs differ by their layers: "#2 Your design (sigmoid, 8 layers)"
+        return f"#{number} {t('arch.custom.title')} ({design_summary(c.spec)})"
+    return f"#{number} {t(f'arch.{c.arch}.title')}"
 
 
 def reason_text(reason: Msg | MessageError | str | None) -> str:
@@ -155,8 +159,13 @@ def show_mistakes(job: JobState) -> None:
 def compare_runs(finished: list[tuple[int, JobState]]) -> None:
     st.subheader(t("train.compare_header"))
     labels = {n: run_label(j, n) for n, j in finished}
-    pick = st.multiselect(t("train.compare_pick"), list(labels), default=list(labels)[-6:],
-                          format_func=labels.get, key="train_compare")
+    new = [n for n in labels if n not in st.session_state.get("train_compare_seen", ())]
+    st.session_state["train_compare_seen"] = list(labels)
+    if "train_compare" in st.session_state:   # a run that finished since: compared too (the last six in all)
+        kept = [n for n in st.session_state["train_compare"] if n in labels]
+        st.session_state["train_compare"] = (kept + new)[-6:]
+    pick = st.multiselect(t("train.compare_pick"), list(labels), format_func=labels.get, key="train_compare",
+                          default=None if "train_compare" in st.session_state else list(labels)[-6:])
     chosen = [(n, j) for n, j in finished if n in pick]
     if not chosen:
         return
