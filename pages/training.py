@@ -44,7 +44,6 @@ from ui.training_choice import (
 from ui.training_save import save_section
 
 
-
 @dataclass
 class Settings:
     arch: str
