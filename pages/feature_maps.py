@@ -183,7 +183,7 @@ def show_attribution(run: Run, input_key: str, method: str) -> None:
 def show_first_model(info: CheckpointInfo, method: str, lecture: bool) -> tuple[Run | None, PageInput]:
     """The input, what the network receives, its prediction and what decided it -> (the run, the input)."""
     if lecture:   # two rows of two: the drawing and the prediction, then the input and the attribution
-        input_col, prob_col = st.columns([1, 1.2], gap="large")
+        input_col, prob_col = st.columns([1.3, 1], gap="large")    # room for the 448 px canvas
         received_col, attr_col = st.columns(2, gap="large")
     else:
         input_col, received_col, prob_col, attr_col = st.columns([1.6, 1, 1.3, 1], gap="medium")

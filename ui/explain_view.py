@@ -68,6 +68,7 @@ def _grids_figure(grids: list[tuple[str, go.Heatmap]], cell: int = 34) -> go.Fig
         fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, constrain="domain", row=1, col=i)
     fig.update_layout(height=fig_height(rows * cell + 60), margin=dict(l=0, r=0, t=40, b=0),
                       plot_bgcolor=_GREY)
+    fig.update_annotations(yshift=8)           # the grid titles clear the grey frame of the grids
     return styled(fig, grow=False)
 
 

@@ -160,10 +160,11 @@ def show_explanation(run, input_key: str, labels: dict[str, str], classes: list[
     layer, cell = choose_cell(analysis, labels, tile_pick, bar_pick)
     label = true_label if layer == explain.SOFTMAX else None
     e = _explained(*run.version, input_key, layer, cell, label, run.model, analysis.x)
-    if isinstance(e, explain.ExplainError):
-        st.warning(tm(e))
-        return
-    show_explanation_panel(e, analysis.image, classes, key="fm_explain")
+    with st.container(key="fm_explain_panel"):
+        if isinstance(e, explain.ExplainError):
+            st.warning(tm(e))
+        else:
+            show_explanation_panel(e, analysis.image, classes, key="fm_explain")
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
