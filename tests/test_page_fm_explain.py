@@ -104,8 +104,11 @@ def test_bad_and_stale_parameters_fall_back_to_defaults_with_a_note(app):
     assert app.selectbox(key="fm_model_a").value == "shipped:lenet5"
     assert app.selectbox(key="fm_layer").index == 0
     assert all(k not in app.query_params for k in ("fm_model_a", "fm_layer", "fm_cell", "fm_digit_class"))
-    value, total = value_and_total(app)                      # the default cell is explained
+    assert not app.metric                                    # the panel stays closed until asked for
+    app.button(key="fm_explain_go").click().run()
+    value, total = value_and_total(app)                      # the default cell: the middle of channel 0
     assert total == pytest.approx(value, rel=1e-4, abs=1e-4)
+    assert app.query_params["fm_layer"] == "c1" and app.query_params["fm_cell"] == "0,14,14"
     # a cell outside the layer, and a digit that is not of the linked class
     app2 = AppTest.from_file(PAGE, default_timeout=120)
     open_link(app2, fm_mode="digit", fm_digit_class="3", fm_digit=digit_of(5), fm_layer="c1", fm_cell="6,0,0")
@@ -121,6 +124,7 @@ def test_bad_and_stale_parameters_fall_back_to_defaults_with_a_note(app):
 def test_a_click_on_a_pixel_of_a_map_explains_it(app):
     idx = digit_of(7)
     open_link(app, fm_mode="digit", fm_digit=idx)
+    assert not app.metric and "fm_layer" not in app.query_params      # closed: nothing to explain yet
     model, ref = reference(idx)
     c1 = next(v for v in ref.layers if v.name == "c1")
     app.session_state["fm_tile_pick"] = {"layer": c1.index, "channel": 3, "row": 12, "col": 17}
@@ -130,7 +134,7 @@ def test_a_click_on_a_pixel_of_a_map_explains_it(app):
     value, total = value_and_total(app)
     assert value == pytest.approx(float(c1.values[3, 12, 17]), rel=1e-3, abs=1e-4)
     assert total == pytest.approx(value, rel=1e-3, abs=1e-4)
-    assert "fm_layer" not in app.query_params and app.query_params["fm_cell"] == "3,12,17"  # c1: the default layer
+    assert app.query_params["fm_layer"] == "c1" and app.query_params["fm_cell"] == "3,12,17"
     # the inspector opens the same channel
     assert app.slider(key=f"fm_inspect_ch_shipped:lenet5_{c1.index}").value == 3
     # the ReLU after it: max(0, x) with "why ReLU"
@@ -215,9 +219,21 @@ def test_a_user_checkpoint_with_its_own_class_names(app, tmp_path):
 
 
 def test_invariance_export_and_basis_in_both_languages(app):
-    open_link(app, fm_mode="digit", fm_digit=digit_of(0))
+    from cnnviz import invariance
+
+    idx = digit_of(0)
+    open_link(app, fm_mode="digit", fm_digit=idx, fm_layer="s2")
     assert not app.exception
     assert i18n.t("inv.title", "en") in [s.value for s in app.subheader]
+    assert not [c for c in app.get("plotly_chart") if "fm_invariance" in c.proto.id]   # run when asked for
+    app.toggle(key="fm_invariance_on").set_value(True).run()
+    import json
+
+    model, meta = checkpoints.load_checkpoint(checkpoints.shipped_path("lenet5"))
+    changes = invariance.translation_changes(model, data.load_embedded().test_x[idx].numpy(), meta.mean, meta.std)
+    bars = next(json.loads(c.proto.spec)["data"][0] for c in app.get("plotly_chart") if "fm_invariance" in c.proto.id)
+    assert list(bars["x"]) == [c.name for c in changes]
+    np.testing.assert_allclose(np.asarray(bars["y"], float), [c.change for c in changes], rtol=1e-4)
     assert any("2,000 embedded test digits" in c.value and "±" in c.value for c in app.caption)
     assert {b.proto.label for b in app.get("download_button")} >= {i18n.t("modelio.onnx", "en"),
                                                                  i18n.t("modelio.state_dict", "en")}

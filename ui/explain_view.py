@@ -230,9 +230,11 @@ def translation_figure(changes, title: str = "") -> go.Figure:
     return styled(fig)
 
 
-def show_translation_invariance(changes, shift: int, key: str = "invariance") -> None:
-    """The experiment's result (``invariance.translation_changes``) for a shift of ``shift`` pixels."""
-    st.subheader(t("inv.title"))
+def show_translation_invariance(changes, shift: int, key: str = "invariance", header: bool = True) -> None:
+    """The experiment's result (``invariance.translation_changes``) for a shift of ``shift`` pixels
+    (``header``: with its title)."""
+    if header:
+        st.subheader(t("inv.title"))
     st.markdown(t("inv.intro", shift=shift))
     _show(translation_figure(changes), f"{key}_chart")
     st.caption("🟧 " + t("inv.pooled"))

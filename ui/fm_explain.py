@@ -24,6 +24,7 @@ LAYER = "fm_layer"          # widget key and URL parameter: the layer's name, or
 CELL = "fm_cell"            # URL parameter: "channel,row,col" for maps, "unit" for vectors
 _CELL_FROM_URL = "fm_cell_from_url"
 CH, ROW, COL, UNIT = "fm_cell_ch", "fm_cell_row", "fm_cell_col", "fm_cell_unit"
+OPEN = "fm_explain_open"    # whether the panel is open: after a click, a choice here or a link to a cell
 BAR_PICK = "fm_bar_pick"    # a click on a bar chart, waiting for the next run
 PROBS_KEY = "fm_probs_a"    # the first model's probability chart
 BARS_PREFIX = "fm_layer_a_"  # + layer index: the first model's vector layers
@@ -64,39 +65,48 @@ def _set_cell(cell: tuple[int, ...]) -> None:
         st.session_state[UNIT] = cell[0]
 
 
-def _apply_tile_pick(pick: dict | None, analysis: fm.Analysis) -> None:
+def _apply_tile_pick(pick: dict | None, analysis: fm.Analysis) -> bool:
     """``{"layer", "channel", "row", "col"}`` from a click on a tiled map; a stale or malformed one is ignored."""
     if pick is None:
-        return
+        return False
     try:
         v = analysis.layers[int(pick["layer"])]
         cell = (int(pick.get("channel", 0)), int(pick.get("row", 0)), int(pick.get("col", 0)))
     except (KeyError, TypeError, ValueError, OverflowError, IndexError):
-        return
+        return False
     if v.is_vector:
-        return
+        return False
     st.session_state[LAYER] = v.name
     _set_cell(tuple(min(max(i, 0), n - 1) for i, n in zip(cell, v.values.shape)))
+    return True
 
 
-def _apply_bar_pick(pick: dict | None, analysis: fm.Analysis) -> None:
+def _apply_bar_pick(pick: dict | None, analysis: fm.Analysis) -> bool:
     """``{"which", "point"}`` from a click on a bar chart (a vector layer's unit, a class probability)."""
     if pick is None:
-        return
+        return False
     layer = bar_keys(analysis).get(str(pick.get("which")))
     try:
         unit = int(pick["point"])
     except (KeyError, TypeError, ValueError, OverflowError):
-        return
+        return False
     n = shapes(analysis).get(layer, (0,))[0]
-    if layer is not None and 0 <= unit < n:
-        st.session_state[LAYER] = layer
-        _set_cell((unit,))
+    if layer is None or not 0 <= unit < n:
+        return False
+    st.session_state[LAYER] = layer
+    _set_cell((unit,))
+    return True
 
 
-def _reset_cell() -> None:
+def _open() -> None:
+    st.session_state[OPEN] = True
+
+
+def _new_layer() -> None:
+    """Another layer chosen: its default cell, and the panel opens."""
     for key in (CH, ROW, COL, UNIT):
         st.session_state.pop(key, None)
+    _open()
 
 
 def choose_cell(analysis: fm.Analysis, labels: dict[str, str], tile_pick: dict | None,
@@ -105,21 +115,22 @@ def choose_cell(analysis: fm.Analysis, labels: dict[str, str], tile_pick: dict |
     ``labels``: each layer's name -> its label in the reader's language."""
     by_name = shapes(analysis)
     names = list(by_name)
-    url_state.take(LAYER, lambda raw: raw if raw in by_name else _invalid(raw))
+    linked = url_state.take(LAYER, lambda raw: raw if raw in by_name else _invalid(raw))
     if st.session_state.get(LAYER) not in by_name:          # another model's layer: the first one
-        st.session_state.pop(LAYER, None)
-        _reset_cell()
+        for key in (LAYER, CH, ROW, COL, UNIT):
+            st.session_state.pop(key, None)
     layer_now = st.session_state.get(LAYER, names[0])
     if LAYER in url_state.bad_params() and CELL in st.query_params:   # a cell of a layer that is not there
         url_state.mark_bad(CELL)
-    url_state.take(CELL, lambda raw: parse_cell(raw, by_name[layer_now]), state_key=_CELL_FROM_URL)
+    linked |= url_state.take(CELL, lambda raw: parse_cell(raw, by_name[layer_now]), state_key=_CELL_FROM_URL)
     if _CELL_FROM_URL in st.session_state:
         _set_cell(st.session_state.pop(_CELL_FROM_URL))
-    _apply_tile_pick(tile_pick, analysis)
-    _apply_bar_pick(bar_pick, analysis)
+    clicked = _apply_tile_pick(tile_pick, analysis) | _apply_bar_pick(bar_pick, analysis)
+    if linked or clicked:
+        _open()
     st.caption(t("fmx.choose"))
     layer_col, *cell_cols = st.columns([3, 1, 1, 1], vertical_alignment="bottom")
-    layer = layer_col.selectbox(t("fmx.layer"), names, key=LAYER, on_change=_reset_cell,
+    layer = layer_col.selectbox(t("fmx.layer"), names, key=LAYER, on_change=_new_layer,
                                 format_func=lambda n: t("fmx.softmax") if n == explain.SOFTMAX else labels.get(n, n))
     shape = by_name[layer]
     default = default_cell(shape)
@@ -130,9 +141,8 @@ def choose_cell(analysis: fm.Analysis, labels: dict[str, str], tile_pick: dict |
     for column, key, title, n, d in zip(cell_cols, keys, titles, shape, default):
         value = st.session_state.get(key, d)
         st.session_state[key] = min(max(int(value), 0), n - 1) if isinstance(value, (int, float)) else d
-        cell.append(int(column.number_input(t(title), min_value=0, max_value=n - 1, step=1, key=key)))
-    url_state.put(LAYER, layer, default=names[0])
-    url_state.put(CELL, ",".join(map(str, cell)) if tuple(cell) != default or layer != names[0] else None)
+        cell.append(int(column.number_input(t(title), min_value=0, max_value=n - 1, step=1, key=key,
+                                            on_change=_open)))
     return layer, tuple(cell)
 
 
@@ -158,6 +168,14 @@ def show_explanation(run, input_key: str, labels: dict[str, str], classes: list[
     analysis = run.analysis
     st.subheader(t("fmx.header"))
     layer, cell = choose_cell(analysis, labels, tile_pick, bar_pick)
+    if not st.session_state.get(OPEN) and st.button(t("fmx.open"), key="fm_explain_go"):
+        _open()
+    if not st.session_state.get(OPEN):   # closed until asked for: a new drawing costs nothing here
+        url_state.drop(LAYER)
+        url_state.drop(CELL)
+        return
+    url_state.put(LAYER, layer)          # an open panel is in the link, even at the default cell
+    url_state.put(CELL, ",".join(map(str, cell)))
     label = true_label if layer == explain.SOFTMAX else None
     e = _explained(*run.version, input_key, layer, cell, label, run.model, analysis.x)
     with st.container(key="fm_explain_panel"):
@@ -174,7 +192,11 @@ def _invariance(path: str, mtime: float, input_key: str, shift: int, _model, _me
 
 
 def show_invariance(run, input_key: str) -> None:
-    """The translation-invariance experiment on the current input (a 1–3 pixel shift, per-layer change)."""
+    """The translation-invariance experiment on the current input (a 1–3 pixel shift, per-layer change),
+    run when asked for (4 more passes of the network per input)."""
+    st.subheader(t("inv.title"))
+    if not st.toggle(t("fmx.run_invariance"), key="fm_invariance_on"):
+        return
     shift = st.slider(t("inv.shift"), 1, 3, 1, key="fm_invariance_shift")
     changes = _invariance(*run.version, input_key, shift, run.model, run.meta, run.analysis.image)
-    show_translation_invariance(changes, shift, key="fm_invariance")
+    show_translation_invariance(changes, shift, key="fm_invariance", header=False)

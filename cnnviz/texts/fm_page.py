@@ -12,7 +12,8 @@ EN: dict[str, str] = {
     "fmx.col": "Column",
     "fmx.unit": "Unit",
     "fmx.class": "Class",
-    "fmx.click_bar": "Click a bar to see how its number was computed.",
+    "fmx.open": "Show how this number was computed",
+    "fmx.run_invariance": "Experiment: shift the digit by a few pixels",
     "fm.acc_basis": "{name}: test accuracy {acc:.1%} on the {n:,} embedded test digits (one standard error "
                     "≈ ±{se:.1f} percentage points).",
     "fm.export_header": "Download this model (ONNX, PyTorch state_dict)",
@@ -28,7 +29,8 @@ ZH: dict[str, str] = {
     "fmx.col": "列",
     "fmx.unit": "单元",
     "fmx.class": "类别",
-    "fmx.click_bar": "点击一根柱子，看看它的数值是怎样算出来的。",
+    "fmx.open": "显示这个数是怎样算出来的",
+    "fmx.run_invariance": "实验：把数字平移几个像素",
     "fm.acc_basis": "{name}：在 {n:,} 个内置测试数字上的测试准确率为 {acc:.1%}（一个标准误差约为 ±{se:.1f} 个百分点）。",
     "fm.export_header": "下载这个模型（ONNX、PyTorch state_dict）",
 }
