@@ -242,18 +242,11 @@ def show_every_layer(run_a: Run, run_b: Run | None, comparing: bool, choices: Ch
             st.info(t("fm.no_maps", name=md_escape(run_b.info.name if run_b else choices.option_b)))
 
 
-def main() -> None:
-    url_state.begin()
-    st.title(t("fm.title"))
-    st.markdown(t("fm.intro"))
+@st.fragment
+def show_results(options: dict[str, CheckpointInfo], choices: Choices, lecture: bool) -> None:
+    """Everything below the model choice, as a fragment: a new drawing, a click or a choice in here reruns
+    only this part (the title, the model row and the sidebar stay as they are)."""
     url_note = st.empty()     # filled at the end: which choices of the link were not valid
-    options = checkpoint_options()
-    if not options:
-        st.warning(t("fm.no_checkpoints"))
-        return
-    lecture = lecture_mode()   # lecture mode: bigger pictures, no stroke width or attribution choice
-    choices = choose_models(options, lecture)
-    st.divider()
     run_a, source = show_first_model(options[choices.option_a], choices.method, lecture)
     show_model_files(run_a)
     comparing = choices.option_b is not None
@@ -285,6 +278,20 @@ def main() -> None:
     feature_map_hover(PICK_KEY)
     picture_click(list(bar_keys(run_a.analysis)), BAR_PICK, key="fm_bar_events")
     url_state.show_note(url_note)
+
+
+def main() -> None:
+    url_state.begin()
+    st.title(t("fm.title"))
+    st.markdown(t("fm.intro"))
+    options = checkpoint_options()
+    if not options:
+        st.warning(t("fm.no_checkpoints"))
+        return
+    lecture = lecture_mode()   # lecture mode: bigger pictures, no stroke width or attribution choice
+    choices = choose_models(options, lecture)
+    st.divider()
+    show_results(options, choices, lecture)
 
 
 main()

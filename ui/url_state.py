@@ -101,7 +101,8 @@ def bad_params() -> list[str]:
 
 
 def show_note(where) -> None:
-    """A short note in ``where`` (an ``st.empty()`` near the top) naming the parameters that were reset."""
-    names = bad_params()
+    """A short note in ``where`` (an ``st.empty()`` near the top) naming the parameters that were reset;
+    shown once (a later run of a fragment does not repeat it)."""
+    names = st.session_state.pop(_BAD, [])
     if names:
         where.caption("⚠️ " + t("url.bad_params", names=", ".join(names)))
