@@ -114,11 +114,15 @@ def test_bad_and_stale_parameters_fall_back_to_defaults_with_a_note(app):
     open_link(app2, fm_mode="digit", fm_digit_class="3", fm_digit=digit_of(5), fm_layer="c1", fm_cell="6,0,0")
     assert "fm_cell" in note(app2) and "fm_digit" in note(app2)
     assert any("a real MNIST 3" in c.value for c in app2.caption)
-    # in Chinese the note is translated
+    # the same link works in Chinese (the URL holds option values, not the translated labels); the note
+    # is translated
     app3 = AppTest.from_file(PAGE, default_timeout=120)
     app3.session_state["cnnviz_lang"] = "zh"
-    open_link(app3, fm_model_a="nope")
+    open_link(app3, fm_model_a="nope", fm_mode="digit", fm_digit_class="3", fm_layer="softmax", fm_cell="3")
     assert any(i18n.t("url.bad_params", "zh", names="fm_model_a") in c.value for c in app3.caption)
+    assert app3.segmented_control(key="fm_mode").value == "digit"
+    assert app3.selectbox(key="fm_digit_class").value == "3" and app3.number_input(key="fm_cell_unit").value == 3
+    assert i18n.t("explain.title", "zh") in [s.value for s in app3.subheader]
 
 
 def test_a_click_on_a_pixel_of_a_map_explains_it(app):
