@@ -36,7 +36,7 @@ from ui.feature_maps import (
     show_spec,
     text_of,
 )
-from ui.fm_explain import BAR_PICK, bar_keys, show_explanation, show_invariance
+from ui.fm_explain import BAR_PICK, click_keys, show_explanation, show_invariance
 from ui.i18n import lang, t, tf
 from ui.interact import feature_map_hover, picture_click, take_pick
 from ui.sidebar import lecture_mode
@@ -276,7 +276,7 @@ def show_results(options: dict[str, CheckpointInfo], choices: Choices, lecture: 
     st.divider()
     show_invariance(run_a, source.key)
     feature_map_hover(PICK_KEY)
-    picture_click(list(bar_keys(run_a.analysis)), BAR_PICK, key="fm_bar_events")
+    picture_click(click_keys(run_a.analysis, choices.option_a), BAR_PICK, key="fm_bar_events")
     url_state.show_note(url_note)
 
 

@@ -209,6 +209,28 @@ def test_hover_a_convolution_pixel_click_it_and_read_the_total(page, app_server)
     assert page.locator(".st-key-fm_explain_panel").get_by_text("How this number was computed").count() == 1
     assert "fm_cell=2%2C14%2C12" in page.url or "fm_cell=2,14,12" in page.url, page.url
     screenshot(page, "feature_maps_explain_conv_en")
+    # a click on a cell of the inspector's heatmap (the same channel) explains that cell
+    page.wait_for_function(
+        "(ch) => { const s = document.querySelector('.st-key-fm_inspector');"
+        " return !!s && s.innerText.includes(`Channel ${ch} of layer 1:`); }", arg=ch, timeout=60_000)
+    plot = page.locator(".st-key-fm_inspector .js-plotly-plot").first
+    plot.scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    r2, c2 = 5, 20
+    where = plot.evaluate(
+        "(gd, [r, c]) => { const L = gd._fullLayout, b = gd.getBoundingClientRect();"
+        " return [b.left + L.xaxis._offset + L.xaxis.d2p(c), b.top + L.yaxis._offset + L.yaxis.d2p(r)]; }",
+        [r2, c2])
+    page.mouse.move(where[0] - 2, where[1] - 2)
+    page.mouse.click(where[0], where[1])
+    page.wait_for_function(
+        "(cell) => { const s = document.querySelector('.st-key-fm_explain_panel');"
+        " return !!s && s.innerText.includes(cell); }", arg=f"{ch}, {r2}, {c2}", timeout=60_000)
+    exact = page.evaluate(
+        "([r, c]) => document.querySelector('.st-key-fm_inspector .js-plotly-plot')._fullData[0].z[r][c]",
+        [r2, c2])
+    value = _number(_panel_numbers(page)[0])
+    assert f"{value:.4g}" == f"{exact:.4g}" or abs(value - exact) < 1e-4, (value, exact)
 
 
 def test_a_probability_click_shows_the_softmax_formula(page, app_server):

@@ -149,11 +149,23 @@ def test_a_click_on_a_pixel_of_a_map_explains_it(app):
     assert any(i18n.t("explain.relu.before_after", "en", x=float(c1.values[3, 12, 17]),
                       y=float(relu.values[3, 12, 17])) in m.value for m in app.markdown)
     assert any(m.value.startswith("Why ReLU") for m in app.info)
+    # a click on the inspector's heatmap (the channel shown there: 3 of the ReLU) at x = 5, y = 20
+    app.session_state["fm_bar_pick"] = {"which": "fm_inspect_fig_shipped:lenet5", "x": 5, "y": 20, "point": 7}
+    app.run()
+    assert app.selectbox(key="fm_inspect_layer_shipped:lenet5").value == relu.index
+    assert app.query_params["fm_layer"] == relu.name and app.query_params["fm_cell"] == "3,20,5"
+    value, _ = value_and_total(app)
+    assert value == pytest.approx(float(relu.values[3, 20, 5]), rel=1e-3, abs=1e-4)
     # a stale or malformed click changes nothing
     for bad in ({"layer": 999, "channel": 0}, {"layer": "x"}, {"row": 3}):
         app.session_state["fm_tile_pick"] = bad
         app.run()
         assert not app.exception and app.selectbox(key="fm_layer").value == relu.name
+    for bad in ({"which": "fm_inspect_fig_shipped:lenet5", "x": 99, "y": 0}, {"which": "fm_inspect_fig_x", "x": 1},
+                {"which": "fm_probs_a", "point": 10}, {"which": "fm_layer_a_999", "point": 0}, {"point": "a"}):
+        app.session_state["fm_bar_pick"] = bad
+        app.run()
+        assert not app.exception and app.query_params["fm_cell"] == "3,20,5", bad
 
 
 def test_a_click_on_a_probability_shows_softmax_and_the_cross_entropy(app):

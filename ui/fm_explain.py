@@ -3,7 +3,8 @@ its explanation (:func:`ui.explain_view.explanation_section`).
 
 The number is chosen by a click in the layers above (a pixel of a tiled map: :func:`ui.interact.
 feature_map_hover` sends layer, channel, row and column; a bar of a vector layer or a class probability:
-:func:`ui.interact.picture_click` sends the bar's number), by the selectors here (layer, then channel,
+:func:`ui.interact.picture_click` sends the bar's number; a cell of the channel inspector's heatmap: its x
+and y), by the selectors here (layer, then channel,
 row and column, or the unit), or by the URL: ``fm_layer`` (the layer's name as the analysis lists it, or
 ``softmax``) and ``fm_cell`` (``channel,row,col`` or ``unit``).
 """
@@ -28,6 +29,7 @@ OPEN = "fm_explain_open"    # whether the panel is open: after a click, a choice
 BAR_PICK = "fm_bar_pick"    # a click on a bar chart, waiting for the next run
 PROBS_KEY = "fm_probs_a"    # the first model's probability chart
 BARS_PREFIX = "fm_layer_a_"  # + layer index: the first model's vector layers
+INSPECTOR_PREFIX = "fm_inspect_fig_"   # + model option: the channel inspector's heatmap
 
 
 def shapes(analysis: fm.Analysis) -> dict[str, tuple[int, ...]]:
@@ -51,8 +53,14 @@ def parse_cell(raw: str, shape: tuple[int, ...]) -> tuple[int, ...]:
     return cell
 
 
+def click_keys(analysis: fm.Analysis, option: str) -> list[str]:
+    """The keys of the charts whose clicks choose the number (for :func:`ui.interact.picture_click`): the
+    first model's bar charts and the channel inspector's heatmap."""
+    return [*bar_keys(analysis), INSPECTOR_PREFIX + option]
+
+
 def bar_keys(analysis: fm.Analysis) -> dict[str, str]:
-    """The keys of the first model's bar charts -> the layer each shows (for :func:`ui.interact.picture_click`)."""
+    """The keys of the first model's bar charts -> the layer each shows."""
     keys = {f"{BARS_PREFIX}{v.index}": v.name for v in analysis.layers if v.is_vector}
     keys[PROBS_KEY] = explain.SOFTMAX
     return keys
@@ -81,10 +89,31 @@ def _apply_tile_pick(pick: dict | None, analysis: fm.Analysis) -> bool:
     return True
 
 
+def _apply_inspector_pick(pick: dict, analysis: fm.Analysis) -> bool:
+    """``{"which", "x", "y"}`` from a click on the channel inspector's heatmap (``INSPECTOR_PREFIX`` + the
+    model option): the inspector's layer and channel, at the clicked row and column."""
+    option = str(pick["which"])[len(INSPECTOR_PREFIX):]
+    try:
+        v = analysis.layers[int(st.session_state[f"fm_inspect_layer_{option}"])]
+        channel = int(st.session_state.get(f"fm_inspect_ch_{option}_{v.index}", 0))
+        row, col = round(float(pick["y"])), round(float(pick["x"]))
+    except (KeyError, TypeError, ValueError, OverflowError, IndexError):
+        return False
+    shape = v.values.shape
+    if len(shape) != 3 or not (0 <= channel < shape[0] and 0 <= row < shape[1] and 0 <= col < shape[2]):
+        return False
+    st.session_state[LAYER] = v.name
+    _set_cell((channel, row, col))
+    return True
+
+
 def _apply_bar_pick(pick: dict | None, analysis: fm.Analysis) -> bool:
-    """``{"which", "point"}`` from a click on a bar chart (a vector layer's unit, a class probability)."""
+    """``{"which", "point"}`` from a click on a bar chart (a vector layer's unit, a class probability), or a
+    click on the inspector's heatmap."""
     if pick is None:
         return False
+    if str(pick.get("which", "")).startswith(INSPECTOR_PREFIX):
+        return _apply_inspector_pick(pick, analysis)
     layer = bar_keys(analysis).get(str(pick.get("which")))
     try:
         unit = int(pick["point"])

@@ -149,7 +149,9 @@ export default function (component) {
   const hooked = [];
   function attach() {
     for (const which of data.keys) {
-      const gd = document.querySelector(".st-key-" + which + " .js-plotly-plot");
+      // Streamlit's class for a key: st-key- and the key with other characters than [a-zA-Z0-9_-] as "-"
+      const css = which.trim().replace(/[^a-zA-Z0-9_-]/g, "-");
+      const gd = document.querySelector(".st-key-" + css + " .js-plotly-plot");
       if (!gd || typeof gd.on !== "function" || gd.__cnnvizPick) continue;
       const handler = (ev) => {
         const p = ev && ev.points && ev.points[0];
