@@ -14,6 +14,7 @@ import streamlit as st
 from cnnviz import featuremaps as fm
 from cnnviz import figures
 from cnnviz.checkpoints import CheckpointInfo
+from ui import url_state
 from ui.canvas import read_canvas, reset_canvas
 from ui.common import checkpoint_options, embedded_data, md_escape
 from ui.feature_maps import (
@@ -23,20 +24,25 @@ from ui.feature_maps import (
     attribution,
     class_names,
     colorbar_url,
+    layer_texts,
     option_label,
     predicted_name,
     run_model,
+    show_comparison,
     show_filters,
     show_inspector,
     show_layers,
+    show_model_files,
     show_spec,
     text_of,
 )
+from ui.fm_explain import BAR_PICK, click_keys, show_explanation, show_invariance
 from ui.i18n import lang, t, tf
-from ui.interact import feature_map_hover, take_pick
+from ui.interact import feature_map_hover, picture_click, take_pick
 from ui.sidebar import lecture_mode
 
 CANVAS_SIZE = 280          # 10 canvas pixels per MNIST pixel
+LECTURE_CANVAS = 448       # lecture mode: 16 per MNIST pixel, big enough to draw on in front of a hall
 DEFAULT_STROKE = 20        # a 200 px digit drawn 20 px wide is MNIST's ~2.7 px stroke at 28x28
 DEFAULT_METHOD = "integrated_gradients"
 SCALES = ["layer", "global"]
@@ -63,9 +69,11 @@ def choose_models(options: dict[str, CheckpointInfo], lecture: bool) -> Choices:
         return option_label(options[option], option.startswith("shipped:"))
 
     default = next((k for k, o in enumerate(names) if o == "shipped:lenet5"), 0)
+    url_state.take("fm_model_a", lambda raw: names[names.index(raw)])
     widths = [6, 3.5, 2.5, 0.01] if lecture else [2.8, 2.6, 1.8, 2.8]
     model_col, compare_col, scale_col, method_col = st.columns(widths, vertical_alignment="bottom")
     option_a = model_col.selectbox(t("fm.model"), names, index=default, key="fm_model_a", format_func=label)
+    url_state.put("fm_model_a", option_a, default=names[default])
     option_b = None
     with compare_col:
         if st.toggle(t("fm.compare"), key="fm_compare"):
@@ -84,13 +92,19 @@ def choose_models(options: dict[str, CheckpointInfo], lecture: bool) -> Choices:
 def choose_test_digit() -> PageInput:
     """A real MNIST test digit, of any class or the chosen one; a new one on request."""
     ds = embedded_data()
+    url_state.take("fm_digit_class", lambda raw: CLASSES[CLASSES.index(raw)])
+    from_url = url_state.take("fm_digit", lambda raw: int(range(len(ds.test_y))[int(raw)]), "fm_digit_idx")
     cls = st.selectbox(t("fm.class"), CLASSES, key="fm_digit_class",
                        format_func=lambda c: t("fm.class_any") if c == "any" else c)
     idx = st.session_state.get("fm_digit_idx")
-    if st.button(t("fm.new_digit"), key="fm_new_digit") or idx is None or (
-            cls != "any" and int(ds.test_y[idx]) != int(cls)):
+    stale = idx is not None and cls != "any" and int(ds.test_y[idx]) != int(cls)
+    if from_url and stale:         # a link whose digit is not of its class
+        url_state.mark_bad("fm_digit")
+    if st.button(t("fm.new_digit"), key="fm_new_digit") or idx is None or stale:
         pool = np.arange(len(ds.test_y)) if cls == "any" else np.flatnonzero(ds.test_y.numpy() == int(cls))
         idx = st.session_state["fm_digit_idx"] = int(random.choice(pool))
+    url_state.put("fm_digit_class", cls, default="any")
+    url_state.put("fm_digit", idx)
     digit, label = ds.test_x[idx].numpy(), int(ds.test_y[idx])
     st.image(np.kron(digit, np.ones((8, 8), np.uint8)), width=224)
     st.caption(t("fm.digit_caption", idx=idx, label=label))
@@ -104,8 +118,10 @@ def draw_digit(lecture: bool) -> PageInput:
     except Exception as exc:  # the component failed to load: the test digits still work
         st.warning(t("fm.no_canvas", error=md_escape(exc)))
         return PageInput()
-    stroke = DEFAULT_STROKE if lecture else st.session_state.get("fm_stroke", DEFAULT_STROKE)
-    drawn = read_canvas(CANVAS_SIZE, stroke)
+    size = LECTURE_CANVAS if lecture else CANVAS_SIZE     # the preprocessing scales from any size
+    stroke = round(DEFAULT_STROKE * size / CANVAS_SIZE) if lecture else st.session_state.get("fm_stroke",
+                                                                                             DEFAULT_STROKE)
+    drawn = read_canvas(size, stroke)
     if lecture:
         clear = st.button(t("fm.clear"), key="fm_clear")
     else:
@@ -118,9 +134,15 @@ def draw_digit(lecture: bool) -> PageInput:
 
 
 def choose_input() -> PageInput:
+    url_state.take("fm_mode", lambda raw: MODES[MODES.index(raw)])
     mode = st.segmented_control(t("fm.input"), MODES, default="draw", key="fm_mode", required=True,
                                 format_func=lambda m: t("fm.mode_draw") if m == "draw" else t("fm.mode_digit"))
-    return choose_test_digit() if mode == "digit" else draw_digit(lecture_mode())
+    url_state.put("fm_mode", mode, default="draw")
+    if mode == "digit":
+        return choose_test_digit()
+    url_state.drop("fm_digit_class")
+    url_state.drop("fm_digit")
+    return draw_digit(lecture_mode())
 
 
 def show_network_input(run: Run | None, source: PageInput) -> None:
@@ -161,7 +183,7 @@ def show_attribution(run: Run, input_key: str, method: str) -> None:
 def show_first_model(info: CheckpointInfo, method: str, lecture: bool) -> tuple[Run | None, PageInput]:
     """The input, what the network receives, its prediction and what decided it -> (the run, the input)."""
     if lecture:   # two rows of two: the drawing and the prediction, then the input and the attribution
-        input_col, prob_col = st.columns([1, 1.2], gap="large")
+        input_col, prob_col = st.columns([1.3, 1], gap="large")    # room for the 448 px canvas
         received_col, attr_col = st.columns(2, gap="large")
     else:
         input_col, received_col, prob_col, attr_col = st.columns([1.6, 1, 1.3, 1], gap="medium")
@@ -177,24 +199,6 @@ def show_first_model(info: CheckpointInfo, method: str, lecture: bool) -> tuple[
     with attr_col:
         show_attribution(run, source.key, method)
     return run, source
-
-
-def show_comparison(runs: list[tuple[str, Run | None]], source: PageInput) -> None:
-    """Both models' predictions side by side."""
-    st.divider()
-    st.subheader(t("fm.side_by_side"))
-    for column, (label, run), suffix in zip(st.columns(2, gap="large"), runs, "ab"):
-        with column:
-            st.markdown(f"**{md_escape(label)}**")
-            if run is None or run.analysis is None:
-                if run is not None and source.empty:
-                    st.caption(t("fm.draw_to_compare"))
-                continue
-            analysis = run.analysis
-            st.markdown(t("fm.prediction_short", label=md_escape(predicted_name(analysis)),
-                          p=analysis.probs[analysis.pred]))
-            show_spec(figures.probability_spec(analysis.probs, class_names(analysis.classes), height=200,
-                                               lang=lang()), f"fm_cmp_probs_{suffix}")
 
 
 def show_learned_filters(run_a: Run | None, run_b: Run | None, comparing: bool) -> None:
@@ -238,17 +242,13 @@ def show_every_layer(run_a: Run, run_b: Run | None, comparing: bool, choices: Ch
             st.info(t("fm.no_maps", name=md_escape(run_b.info.name if run_b else choices.option_b)))
 
 
-def main() -> None:
-    st.title(t("fm.title"))
-    st.markdown(t("fm.intro"))
-    options = checkpoint_options()
-    if not options:
-        st.warning(t("fm.no_checkpoints"))
-        return
-    lecture = lecture_mode()   # lecture mode: bigger pictures, no stroke width or attribution choice
-    choices = choose_models(options, lecture)
-    st.divider()
+@st.fragment
+def show_results(options: dict[str, CheckpointInfo], choices: Choices, lecture: bool) -> None:
+    """Everything below the model choice, as a fragment: a new drawing, a click or a choice in here reruns
+    only this part (the title, the model row and the sidebar stay as they are)."""
+    url_note = st.empty()     # filled at the end: which choices of the link were not valid
     run_a, source = show_first_model(options[choices.option_a], choices.method, lecture)
+    show_model_files(run_a)
     comparing = choices.option_b is not None
     run_b = None
     if comparing:
@@ -261,12 +261,37 @@ def main() -> None:
     st.subheader(t("fm.layers_header"))
     if run_a is None or run_a.analysis is None:
         st.info(t("fm.layers_empty"))
+        url_state.show_note(url_note)
         return
     show_every_layer(run_a, run_b, comparing, choices, source, lecture)
     st.divider()
+    tile_pick = take_pick(PICK_KEY)
+    with st.container(key="fm_explain_section"):
+        show_explanation(run_a, source.key, {v.name: label for v, (label, _, _) in
+                                             zip(run_a.analysis.layers, layer_texts(run_a))},
+                         class_names(run_a.analysis.classes), source.label, tile_pick, take_pick(BAR_PICK))
+    st.divider()
     with st.container(key="fm_inspector"):
-        show_inspector(run_a, choices.option_a, choices.scale, take_pick(PICK_KEY), lecture)
+        show_inspector(run_a, choices.option_a, choices.scale, tile_pick, lecture)
+    st.divider()
+    show_invariance(run_a, source.key)
     feature_map_hover(PICK_KEY)
+    picture_click(click_keys(run_a.analysis, choices.option_a), BAR_PICK, key="fm_bar_events")
+    url_state.show_note(url_note)
+
+
+def main() -> None:
+    url_state.begin()
+    st.title(t("fm.title"))
+    st.markdown(t("fm.intro"))
+    options = checkpoint_options()
+    if not options:
+        st.warning(t("fm.no_checkpoints"))
+        return
+    lecture = lecture_mode()   # lecture mode: bigger pictures, no stroke width or attribution choice
+    choices = choose_models(options, lecture)
+    st.divider()
+    show_results(options, choices, lecture)
 
 
 main()

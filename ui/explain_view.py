@@ -68,6 +68,7 @@ def _grids_figure(grids: list[tuple[str, go.Heatmap]], cell: int = 34) -> go.Fig
         fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, constrain="domain", row=1, col=i)
     fig.update_layout(height=fig_height(rows * cell + 60), margin=dict(l=0, r=0, t=40, b=0),
                       plot_bgcolor=_GREY)
+    fig.update_annotations(yshift=8)           # the grid titles clear the grey frame of the grids
     return styled(fig, grow=False)
 
 
@@ -229,9 +230,11 @@ def translation_figure(changes, title: str = "") -> go.Figure:
     return styled(fig)
 
 
-def show_translation_invariance(changes, shift: int, key: str = "invariance") -> None:
-    """The experiment's result (``invariance.translation_changes``) for a shift of ``shift`` pixels."""
-    st.subheader(t("inv.title"))
+def show_translation_invariance(changes, shift: int, key: str = "invariance", header: bool = True) -> None:
+    """The experiment's result (``invariance.translation_changes``) for a shift of ``shift`` pixels
+    (``header``: with its title)."""
+    if header:
+        st.subheader(t("inv.title"))
     st.markdown(t("inv.intro", shift=shift))
     _show(translation_figure(changes), f"{key}_chart")
     st.caption("🟧 " + t("inv.pooled"))

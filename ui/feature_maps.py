@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import html
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -13,10 +14,11 @@ from cnnviz import featuremaps as fm
 from cnnviz import figures, i18n
 from cnnviz.checkpoints import CheckpointError, CheckpointInfo
 from cnnviz.messages import MessageError, Msg
-from ui.common import load_model, md_escape
+from ui.common import embedded_data, load_model, md_escape
 from ui.compat_plotly import prevalidated_figure
 from ui.i18n import lang, t, tm
 from ui.image_source import upscale_nearest
+from ui.model_io import export_buttons
 from ui.sidebar import FONT_SIZE, fig_height, lecture_mode
 
 # ----------------------------------------------------------------------------- texts
@@ -341,3 +343,45 @@ def show_inspector(run: Run, option: str, scale: str, pick: dict | None, lecture
                      zeros=float((values == 0).mean())))
         if texts[v.index][2]:
             st.caption(texts[v.index][2])
+
+
+# ----------------------------------------------------------------------------- the model: basis, downloads, comparison
+
+def accuracy_basis(run: Run) -> str:
+    """The model's test accuracy with its basis (the embedded test digits and one standard error), as a
+    caption; "" when the checkpoint has no accuracy or was tested on another dataset."""
+    acc = run.meta.test_acc
+    if not isinstance(acc, (int, float)) or run.meta.dataset != "embedded" or not 0 <= acc <= 1:
+        return ""
+    n = len(embedded_data().test_y)
+    return t("fm.acc_basis", name=md_escape(run.info.name), acc=acc, n=n, se=100 * math.sqrt(acc * (1 - acc) / n))
+
+
+def show_model_files(run: Run | None) -> None:
+    """The accuracy's basis and the model's downloads (ONNX, state_dict)."""
+    if run is None:
+        return
+    basis = accuracy_basis(run)
+    if basis:
+        st.caption(basis)
+    with st.expander(t("fm.export_header")):
+        export_buttons(run.model, run.info.name, key="fm_export")
+
+
+
+def show_comparison(runs: list[tuple[str, Run | None]], source: PageInput) -> None:
+    """Both models' predictions side by side."""
+    st.divider()
+    st.subheader(t("fm.side_by_side"))
+    for column, (label, run), suffix in zip(st.columns(2, gap="large"), runs, "ab"):
+        with column:
+            st.markdown(f"**{md_escape(label)}**")
+            if run is None or run.analysis is None:
+                if run is not None and source.empty:
+                    st.caption(t("fm.draw_to_compare"))
+                continue
+            analysis = run.analysis
+            st.markdown(t("fm.prediction_short", label=md_escape(predicted_name(analysis)),
+                          p=analysis.probs[analysis.pred]))
+            show_spec(figures.probability_spec(analysis.probs, class_names(analysis.classes), height=200,
+                                               lang=lang()), f"fm_cmp_probs_{suffix}")

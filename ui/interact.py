@@ -7,11 +7,13 @@ the script (``setTriggerValue``), which reruns it.  Two are defined here, each m
   that follows the mouse with the channel's min/max/mean, the row and column under the pointer and the
   value there, read back from the pixel's colour (the tile is drawn with :data:`cnnviz.figures.FEATURE_LUT`
   over ``±zmax``, so a colour gives the value to within ``zmax / 255``).  Clicking a channel of the
-  first model's layers sends ``{"layer", "channel"}``: the page opens that channel in its inspector,
-  which shows every exact value.  Without JavaScript the boxes keep their plain ``title`` tooltips.
+  first model's layers sends ``{"layer", "channel", "row", "col"}``: the page opens that channel in its
+  inspector, which shows every exact value, and explains the clicked cell ("How this number was
+  computed").  Without JavaScript the boxes keep their plain ``title`` tooltips.
 * :func:`picture_click`: a click on the plotly pictures keyed ``kin`` / ``kout`` (the kernels page's
   input and output) sends ``{"which", "x", "y"}`` in image pixels; the page moves its pixel inspector
-  there (:func:`cnnviz.kernels.output_pixel_near`).
+  there (:func:`cnnviz.kernels.output_pixel_near`).  On bar charts it sends the bar's number as
+  ``"point"`` (the feature-map page: a unit of a vector layer, a class probability).
 
 The script side of a pick is a callback that stores the event under a "pending" key; the page applies
 it to its widgets' session state before it draws them (a widget's value can only be set before it is
@@ -79,6 +81,13 @@ export default function (component) {
     return el && el.closest ? el.closest(".cnnviz-tile-box span[data-ch]") : null;
   }
 
+  // the (row, col) of one channel's h x w map under the pointer
+  function cellOf(box, e, h, w) {
+    const b = box.getBoundingClientRect();
+    return [Math.min(h - 1, Math.max(0, Math.floor((e.clientY - b.top) / b.height * h))),
+            Math.min(w - 1, Math.max(0, Math.floor((e.clientX - b.left) / b.width * w)))];
+  }
+
   function onMove(e) {
     const box = boxOf(e);
     if (!box) { tip.style.display = "none"; return; }
@@ -88,8 +97,7 @@ export default function (component) {
     if (!img) return;
     const h = +fig.dataset.h, w = +fig.dataset.w, zmax = +fig.dataset.zmax;
     const b = box.getBoundingClientRect();
-    const row = Math.min(h - 1, Math.max(0, Math.floor((e.clientY - b.top) / b.height * h)));
-    const col = Math.min(w - 1, Math.max(0, Math.floor((e.clientX - b.left) / b.width * w)));
+    const [row, col] = cellOf(box, e, h, w);
     // sample the middle of that activation's square, never the grey gap around the channel
     const v = valueAt(img, b.left + (col + 0.5) * b.width / w, b.top + (row + 0.5) * b.height / h, zmax);
     const lines = [box.dataset.stats || "",
@@ -109,8 +117,9 @@ export default function (component) {
     if (!box || !box.closest(".st-key-fm_layers_a")) return;
     const fig = box.closest("figure.cnnviz-tile");
     tip.style.display = "none";
-    setTriggerValue("pick", { layer: +fig.dataset.layer, channel: +box.dataset.ch });
-    const target = doc.querySelector(".st-key-fm_inspector");
+    const [row, col] = cellOf(box, e, +fig.dataset.h, +fig.dataset.w);
+    setTriggerValue("pick", { layer: +fig.dataset.layer, channel: +box.dataset.ch, row, col });
+    const target = doc.querySelector(".st-key-fm_explain_section") || doc.querySelector(".st-key-fm_inspector");
     if (target) target.scrollIntoView({ behavior: "smooth", block: "start" });
   }
 
@@ -140,11 +149,18 @@ export default function (component) {
   const hooked = [];
   function attach() {
     for (const which of data.keys) {
-      const gd = document.querySelector(".st-key-" + which + " .js-plotly-plot");
+      // Streamlit's class for a key: st-key- and the key with other characters than [a-zA-Z0-9_-] as "-"
+      const css = which.trim().replace(/[^a-zA-Z0-9_-]/g, "-");
+      const gd = document.querySelector(".st-key-" + css + " .js-plotly-plot");
       if (!gd || typeof gd.on !== "function" || gd.__cnnvizPick) continue;
       const handler = (ev) => {
         const p = ev && ev.points && ev.points[0];
-        if (p && Number.isFinite(p.x) && Number.isFinite(p.y)) setTriggerValue("pick", { which, x: p.x, y: p.y });
+        if (!p) return;
+        const point = Number.isInteger(p.pointNumber) ? p.pointNumber : null;   // a bar's position
+        if ((Number.isFinite(p.x) && Number.isFinite(p.y)) || point !== null) {
+          setTriggerValue("pick", { which, x: Number.isFinite(p.x) ? p.x : null,
+                                    y: Number.isFinite(p.y) ? p.y : null, point });
+        }
       };
       gd.__cnnvizPick = handler;
       gd.on("plotly_click", handler);
@@ -182,18 +198,20 @@ def _store(component_key: str, pending_key: str):
 
 
 def feature_map_hover(pending_key: str) -> None:
-    """Mount the tile hover/click script; a click stores ``{"layer", "channel"}`` under ``pending_key``."""
+    """Mount the tile hover/click script; a click stores ``{"layer", "channel", "row", "col"}`` under
+    ``pending_key``."""
     data = {"lut": _LUT, "pixel": i18n.template("fm.tile_pixel", lang()),      # {row} {col} {value}: for the script
             "click": i18n.template("fm.tile_click", lang())}
     _tile_component(key="fm_tile_events", data=data, height=0,
                     on_pick_change=_store("fm_tile_events", pending_key))
 
 
-def picture_click(keys: list[str], pending_key: str) -> None:
+def picture_click(keys: list[str], pending_key: str, key: str = "picture_click_events") -> None:
     """Mount the click script for the plotly pictures with these keys; a click stores
-    ``{"which", "x", "y"}`` under ``pending_key``."""
-    _picture_component(key="picture_click_events", data={"keys": list(keys)}, height=0,
-                       on_pick_change=_store("picture_click_events", pending_key))
+    ``{"which", "x", "y", "point"}`` under ``pending_key`` (``point``: the clicked bar's or point's number
+    in its trace, so a bar chart with text labels on x gives its position; ``x``/``y`` are ``None`` when
+    they are not numbers)."""
+    _picture_component(key=key, data={"keys": list(keys)}, height=0, on_pick_change=_store(key, pending_key))
 
 
 def take_pick(pending_key: str) -> dict | None:

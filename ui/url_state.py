@@ -1,13 +1,23 @@
-"""Views as links: a page's main choices live in the URL, so a lecturer can put a view on a slide.
+"""A page's main choices in the URL (``st.query_params``), so that a link reproduces the view.
 
-A page names its linked widgets in a :class:`Linked` table (widget key → the values it may take) and
-calls :func:`apply_link` before drawing them and :func:`write_link` after.  Values in the URL are the
-widgets' option *values* (``kernels_preset=sobel_x``), never their translated labels, so one link works
-in every language (Streamlit's own ``bind="query-params"`` puts a selectbox's label in the URL).
+Streamlit 1.67's ``bind="query-params"`` stores a widget's *displayed label* in the URL (the
+``format_func`` text): a link made in Chinese would not open in English, a model's label carries its
+accuracy, and the lecture tour's ``fm_model_a = "shipped:lenet5"`` would not match.  This module keeps the
+option's own value instead (``shipped:lenet5``, ``digit``, ``c3``), with the public ``st.query_params``:
 
-A value from a link is applied once: the reader can change the widget afterwards, and the URL follows.
-A value a widget cannot take falls back to the widget's default with a short note naming it.  Nothing
-private goes into the URL: run owners and uploads stay in the session.
+* :func:`take` (before the widget is drawn): when the URL holds a value for a choice that this session has
+  not seen yet (a link, a tour step, the browser's back button), it is checked with the page's ``parse``
+  and put into the widget's session state; an invalid one is removed from the URL and remembered for
+  :func:`show_note`;
+* :func:`put` (after the widget): the URL shows the current value, or nothing when it is the default;
+* :func:`drop`: a choice that is not on the page now (the test digit while drawing) leaves the URL.
+
+A page whose linked choices are plain widgets names them in one table of :class:`Param` (``choice``,
+``integer``, ``flag``) and calls :func:`apply_link` before drawing them and :func:`write_link` after (the
+kernels and pooling pages).
+
+The session remembers what it last read or wrote per parameter, so a value the user changes afterwards is
+not overwritten by the (older) URL, and a parameter that disappears from the URL resets the choice.
 """
 
 from __future__ import annotations
@@ -20,8 +30,90 @@ import streamlit as st
 
 from ui.i18n import t
 
-_APPLIED = "_url_applied_"    # session key prefix: the raw link value already applied to a widget
+_SEEN = "_url_seen"       # session state: {parameter: the value last read from or written to the URL}
+_BAD = "_url_bad"         # session state: parameters of this run's URL that were not valid
 
+
+class Invalid(ValueError):
+    """Raised by a ``parse`` function for a value that does not fit the page now."""
+
+
+def _seen() -> dict[str, str]:
+    return st.session_state.setdefault(_SEEN, {})
+
+
+def begin() -> None:
+    """Call once at the top of the page: forget the previous run's invalid parameters."""
+    st.session_state[_BAD] = []
+
+
+def take(param: str, parse: Callable[[str], Any], state_key: str | None = None) -> bool:
+    """If the URL's ``param`` is new to this session, ``parse`` it (raise :class:`Invalid`, ``ValueError``,
+    ``KeyError`` … for a bad one) and store the result under ``state_key`` (default: ``param``).
+
+    Returns whether a value from the URL was applied.  A parameter that was in the URL before and is gone
+    now resets the choice (its session state is removed, so the widget shows its default)."""
+    key = state_key or param
+    raw = st.query_params.get(param)
+    seen = _seen()
+    if raw is None:
+        if param in seen:               # the URL changed from outside (a tour step without it): the default
+            del seen[param]
+            st.session_state.pop(key, None)
+        return False
+    if seen.get(param) == raw:
+        return False
+    seen[param] = raw
+    try:
+        value = parse(raw)
+    except (Invalid, ValueError, KeyError, TypeError, IndexError, OverflowError):
+        mark_bad(param)
+        return False
+    st.session_state[key] = value
+    return True
+
+
+def mark_bad(param: str) -> None:
+    """``param`` in the URL is not valid (now): remove it and mention it in :func:`show_note`."""
+    st.query_params.pop(param, None)
+    _seen().pop(param, None)
+    bad = st.session_state.setdefault(_BAD, [])
+    if param not in bad:
+        bad.append(param)
+
+
+def put(param: str, value: Any, default: Any = None) -> None:
+    """After the widget: the URL shows ``value`` (as text), or nothing when it equals ``default``."""
+    seen = _seen()
+    if value is None or value == default:
+        if param in st.query_params:
+            del st.query_params[param]
+        seen.pop(param, None)
+        return
+    text = str(value)
+    if st.query_params.get(param) != text:
+        st.query_params[param] = text
+    seen[param] = text
+
+
+def drop(param: str) -> None:
+    """A choice that is not on the page now leaves the URL."""
+    put(param, None)
+
+
+def bad_params() -> list[str]:
+    return list(st.session_state.get(_BAD, []))
+
+
+def show_note(where) -> None:
+    """A short note in ``where`` (an ``st.empty()`` near the top) naming the parameters that were reset;
+    shown once (a later run of a fragment does not repeat it)."""
+    names = st.session_state.pop(_BAD, [])
+    if names:
+        where.caption("⚠️ " + t("url.bad_params", names=", ".join(names)))
+
+
+# ----------------------------------------------------------------------------- a page's choices as one table
 
 @dataclass(frozen=True)
 class Param:
@@ -34,28 +126,14 @@ class Param:
 def choice(options: Sequence, default=None) -> Param:
     """One of ``options`` (compared as text: ``"3"`` selects the option 3)."""
     by_text = {str(o): o for o in options}
-
-    def parse(raw: str):
-        if raw not in by_text:
-            raise ValueError(raw)
-        return by_text[raw]
-    return Param(parse, options[0] if default is None else default)
+    return Param(lambda raw: by_text[raw], options[0] if default is None else default)
 
 
 def integer(lo: int, hi: int, default: int) -> Param:
     def parse(raw: str) -> int:
         value = int(raw)
         if not lo <= value <= hi:
-            raise ValueError(raw)
-        return value
-    return Param(parse, default)
-
-
-def number(lo: float, hi: float, default: float) -> Param:
-    def parse(raw: str) -> float:
-        value = float(raw)
-        if not lo <= value <= hi:   # NaN fails too
-            raise ValueError(raw)
+            raise Invalid(raw)
         return value
     return Param(parse, default)
 
@@ -63,43 +141,24 @@ def number(lo: float, hi: float, default: float) -> Param:
 def flag(default: bool = False) -> Param:
     def parse(raw: str) -> bool:
         if raw.lower() not in ("true", "false", "1", "0"):
-            raise ValueError(raw)
+            raise Invalid(raw)
         return raw.lower() in ("true", "1")
     return Param(parse, default)
 
 
-def _text(value) -> str:
-    return ("true" if value else "false") if isinstance(value, bool) else str(value)
-
-
 def apply_link(params: dict[str, Param]) -> None:
-    """Before the widgets are drawn: put each new value of the URL into its widget's state, and say which
-    values could not be used."""
-    bad = []
+    """Before a page's linked widgets are drawn (widget key = parameter name): :func:`take` each, and say
+    which values could not be used."""
+    begin()
     for key, param in params.items():
-        raw = st.query_params.get(key)
-        if raw is None or st.session_state.get(_APPLIED + key) == raw:
-            continue
-        st.session_state[_APPLIED + key] = raw
-        try:
-            st.session_state[key] = param.parse(raw)
-        except (ValueError, TypeError):
-            st.session_state[key] = param.default
-            bad.append(key)
-    if bad:
-        st.caption("⚠️ " + t("url.bad_params", names=", ".join(bad)))
+        take(key, param.parse)
+    show_note(st)
 
 
 def write_link(params: dict[str, Param]) -> None:
-    """After the widgets are drawn: the URL holds every linked choice that differs from its default."""
+    """After the widgets: the URL holds every drawn linked choice that differs from its default."""
     for key, param in params.items():
-        if key not in st.session_state:     # not drawn on this run (lecture mode hides some)
-            continue
-        value = st.session_state[key]
-        if value == param.default or value is None:
-            st.query_params.pop(key, None)
-            st.session_state[_APPLIED + key] = None
-        else:
-            if st.query_params.get(key) != _text(value):
-                st.query_params[key] = _text(value)
-            st.session_state[_APPLIED + key] = _text(value)
+        if key in st.session_state:     # not drawn on this run (lecture mode hides some): left as it is
+            value = st.session_state[key]
+            put(key, ("true" if value else "false") if isinstance(value, bool) else value,
+                ("true" if param.default else "false") if isinstance(param.default, bool) else param.default)
