@@ -358,7 +358,7 @@ EN: dict[str, str] = {
     "fm.title": "🔬 Feature maps: what the network sees",
     "fm.intro": "Draw a digit and follow it through the network: the 28×28 image the network receives, what every "
                 "layer makes of it (each small square is one channel's feature map), the filters of the first "
-                "layer, which strokes decided the class, and the probabilities for the ten digits.",
+                "layer, which strokes decided the class, and the probability of every class.",
     "fm.no_checkpoints": "No checkpoints found. Train one on the **Training** page, or run "
                          "`python -m cnnviz.train --arch lenet5 --augment --out checkpoints/`.",
     "fm.trained_by_you": " · trained by you",
@@ -400,7 +400,7 @@ EN: dict[str, str] = {
                      "was trained.",
     "fm.unreadable_input": "Nothing to show: the input could not be read.",
     "fm.prediction": "**Prediction: {label}** &nbsp; (probability {p:.1%})",
-    "fm.softmax_note": "Softmax turns the last layer's 10 scores into probabilities that sum to 1.",
+    "fm.softmax_note": "Softmax turns the last layer's {n} scores into probabilities that sum to 1.",
     "fm.correct": "✅ correct (true label of the test digit)",
     "fm.wrong": "❌ wrong: it is a {label} (true label of the test digit)",
     "fm.decided": "**Which pixels decided it**",
@@ -914,7 +914,7 @@ ZH: dict[str, str] = {
     # ------------------------------------------------------------------ feature maps
     "fm.title": "🔬 特征图：网络看到了什么",
     "fm.intro": "手写一个数字，跟着它穿过整个网络：网络接收到的 28×28 图像、每一层对它的处理结果（每个小方块是一个通道的"
-                "特征图）、第一层的滤波器、哪些笔画决定了分类结果，以及十个数字各自的概率。",
+                "特征图）、第一层的滤波器、哪些笔画决定了分类结果，以及每个类别的概率。",
     "fm.no_checkpoints": "没有找到检查点。请在 **训练** 页面训练一个，或运行 "
                          "`python -m cnnviz.train --arch lenet5 --augment --out checkpoints/`。",
     "fm.trained_by_you": " · 你训练的",
@@ -953,7 +953,7 @@ ZH: dict[str, str] = {
                      "再用训练集的均值和标准差归一化，与训练网络时相同。",
     "fm.unreadable_input": "没有可显示的内容：无法读取输入。",
     "fm.prediction": "**预测：{label}** &nbsp;（概率 {p:.1%}）",
-    "fm.softmax_note": "Softmax 把最后一层的 10 个分数转换成总和为 1 的概率。",
+    "fm.softmax_note": "Softmax 把最后一层的 {n} 个分数转换成总和为 1 的概率。",
     "fm.correct": "✅ 正确（测试数字的真实标签）",
     "fm.wrong": "❌ 错误：它是 {label}（测试数字的真实标签）",
     "fm.decided": "**哪些像素决定了结果**",

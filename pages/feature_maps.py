@@ -163,7 +163,7 @@ def show_prediction(analysis: fm.Analysis, true_label: int | None) -> None:
     if true_label is not None:
         st.caption(t("fm.correct") if analysis.pred == true_label else t("fm.wrong", label=true_label))
     else:
-        st.caption(t("fm.softmax_note"))
+        st.caption(t("fm.softmax_note", n=len(p)))
 
 
 def show_attribution(run: Run, input_key: str, method: str) -> None:

@@ -220,7 +220,7 @@ def test_a_user_checkpoint_with_its_own_class_names(app, tmp_path):
     """A checkpoint saved by a user: the classes come from its metadata (names from a file are escaped),
     and its accuracy, measured on another dataset, gets no embedded-digits basis."""
     torch.manual_seed(0)
-    names = ["<c>", "*bold*"] + [f"class {k}" for k in range(2, 10)]
+    names = ["_c_", "*bold*"] + [f"class {k}" for k in range(2, 10)]   # < > [ ] $ are refused in class names
     meta = checkpoints.CheckpointMeta(arch="lenet5", classes=names, test_acc=0.5, dataset="fashion")
     checkpoints.save_checkpoint(tmp_path / "mine.safetensors", models.build("lenet5"), meta)
     open_link(app, fm_model_a="user:mine", fm_mode="digit", fm_digit=digit_of(1), fm_layer="softmax", fm_cell="0")
@@ -228,7 +228,7 @@ def test_a_user_checkpoint_with_its_own_class_names(app, tmp_path):
     assert app.number_input(key="fm_cell_unit").value == 0
     value, total = value_and_total(app)
     assert total == pytest.approx(value, rel=1e-4, abs=1e-4)
-    assert any(r"\<c\>" in m.value for m in app.markdown) and not any("<c>" in m.value for m in app.markdown)
+    assert any(r"\_c\_" in m.value for m in app.markdown) and not any(" _c_" in m.value for m in app.markdown)
     assert not any("embedded test digits" in c.value for c in app.caption)
     open_link(app, fm_cell="10")                             # past the 10 classes: reset with a note
     assert "fm_cell" in note(app)

@@ -4,17 +4,16 @@
 from __future__ import annotations
 
 import html
-import math
 from dataclasses import dataclass
 
 import numpy as np
 import streamlit as st
 
+from cnnviz import checkpoints, figures, i18n
 from cnnviz import featuremaps as fm
-from cnnviz import figures, i18n
 from cnnviz.checkpoints import CheckpointError, CheckpointInfo
 from cnnviz.messages import MessageError, Msg
-from ui.common import embedded_data, load_model, md_escape
+from ui.common import load_model, md_escape
 from ui.compat_plotly import prevalidated_figure
 from ui.i18n import lang, t, tm
 from ui.image_source import upscale_nearest
@@ -348,13 +347,13 @@ def show_inspector(run: Run, option: str, scale: str, pick: dict | None, lecture
 # ----------------------------------------------------------------------------- the model: basis, downloads, comparison
 
 def accuracy_basis(run: Run) -> str:
-    """The model's test accuracy with its basis (the embedded test digits and one standard error), as a
-    caption; "" when the checkpoint has no accuracy or was tested on another dataset."""
-    acc = run.meta.test_acc
-    if not isinstance(acc, (int, float)) or run.meta.dataset != "embedded" or not 0 <= acc <= 1:
+    """The model's test accuracy with its basis (its test images and one standard error), as a caption;
+    "" when the checkpoint has no accuracy or its test set is unknown."""
+    basis = checkpoints.accuracy_basis(run.meta)
+    if basis is None:
         return ""
-    n = len(embedded_data().test_y)
-    return t("fm.acc_basis", name=md_escape(run.info.name), acc=acc, n=n, se=100 * math.sqrt(acc * (1 - acc) / n))
+    key = "fm.acc_basis" if run.meta.dataset == "embedded" else "fm.acc_basis_other"
+    return t(key, name=md_escape(run.info.name), acc=run.meta.test_acc, n=basis[0], se=basis[1])
 
 
 def show_model_files(run: Run | None) -> None:

@@ -47,7 +47,7 @@ EN = {
     "explain.window": "window of {layer}",
     "explain.kernel": "kernel slice",
     "explain.conv.formula": "Convolution: the output channel's kernel has one {kh}×{kw} slice per input "
-                            "channel ({cin} channels). Each slice is multiplied with the window of the layer "
+                            "channel, {cin} in all. Each slice is multiplied with the window of the layer "
                             "before, element by element, and summed (a dot product); the channel results are "
                             "added, then the bias: out = Σ_c window_c · kernel_c + b.",
     "explain.conv.geometry": "Stride {stride}, padding {padding} (zeros, grey in the window), dilation {dilation}.",

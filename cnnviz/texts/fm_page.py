@@ -16,6 +16,8 @@ EN: dict[str, str] = {
     "fmx.run_invariance": "Experiment: shift the digit by a few pixels",
     "fm.acc_basis": "{name}: test accuracy {acc:.1%} on the {n:,} embedded test digits (one standard error "
                     "≈ ±{se:.1f} percentage points).",
+    "fm.acc_basis_other": "{name}: test accuracy {acc:.1%} on {n:,} test images (one standard error ≈ ±{se:.1f} "
+                          "percentage points).",
     "fm.export_header": "Download this model (ONNX, PyTorch state_dict)",
 }
 
@@ -32,5 +34,6 @@ ZH: dict[str, str] = {
     "fmx.open": "显示这个数是怎样算出来的",
     "fmx.run_invariance": "实验：把数字平移几个像素",
     "fm.acc_basis": "{name}：在 {n:,} 个内置测试数字上的测试准确率为 {acc:.1%}（一个标准误差约为 ±{se:.1f} 个百分点）。",
+    "fm.acc_basis_other": "{name}：在 {n:,} 张测试图像上的测试准确率为 {acc:.1%}（一个标准误差约为 ±{se:.1f} 个百分点）。",
     "fm.export_header": "下载这个模型（ONNX、PyTorch state_dict）",
 }
