@@ -86,7 +86,7 @@ def draw_and_predict(context, url: str) -> str:
 
     page = context.new_page()
     page.goto(f"{url}/feature-maps", timeout=120_000)
-    page.get_by_text("The feature maps appear here").wait_for(timeout=120_000)
+    page.get_by_text("The feature maps appear here").wait_for(timeout=240_000)   # a loaded 2-core CI machine
     canvas = page.locator("canvas.upper-canvas").first
     canvas.wait_for(timeout=60_000)
     page.wait_for_timeout(3000)
