@@ -39,6 +39,7 @@ from ui.feature_maps import (
 from ui.fm_explain import BAR_PICK, click_keys, show_explanation, show_invariance
 from ui.i18n import lang, t, tf
 from ui.interact import feature_map_hover, picture_click, take_pick
+from ui.photo_input import photo_input, photo_key
 from ui.sidebar import lecture_mode
 
 CANVAS_SIZE = 280          # 10 canvas pixels per MNIST pixel
@@ -46,7 +47,7 @@ LECTURE_CANVAS = 448       # lecture mode: 16 per MNIST pixel, big enough to dra
 DEFAULT_STROKE = 20        # a 200 px digit drawn 20 px wide is MNIST's ~2.7 px stroke at 28x28
 DEFAULT_METHOD = "integrated_gradients"
 SCALES = ["layer", "global"]
-MODES = ["draw", "digit"]
+MODES = ["draw", "digit", "photo"]
 CLASSES = ["any"] + [str(i) for i in range(10)]
 PICK_KEY = "fm_tile_pick"  # a click on a channel of the first model's layers, for the inspector
 EXPLAIN = {"gradcam": "fm.explain_gradcam", "integrated_gradients": "fm.explain_ig",
@@ -136,12 +137,15 @@ def draw_digit(lecture: bool) -> PageInput:
 def choose_input() -> PageInput:
     url_state.take("fm_mode", lambda raw: MODES[MODES.index(raw)])
     mode = st.segmented_control(t("fm.input"), MODES, default="draw", key="fm_mode", required=True,
-                                format_func=lambda m: t("fm.mode_draw") if m == "draw" else t("fm.mode_digit"))
+                                format_func=lambda m: t(f"fm.mode_{m}"))
     url_state.put("fm_mode", mode, default="draw")
     if mode == "digit":
         return choose_test_digit()
     url_state.drop("fm_digit_class")
     url_state.drop("fm_digit")
+    if mode == "photo":   # a digit on paper: the photo's steps are shown, the 28x28 result is analysed
+        pre = photo_input("fm_photo")
+        return PageInput() if pre is None else PageInput(photo_key(pre), digit=pre.uint8)
     return draw_digit(lecture_mode())
 
 

@@ -287,3 +287,30 @@ def test_screenshots_in_chinese_and_in_lecture_mode(browser, app_server):
         screenshot(page, "feature_maps_lecture")
     finally:
         context.close()
+
+
+# ----------------------------------------------------------------------------- a digit on paper, photographed
+
+def test_an_uploaded_photo_of_a_digit_is_read(page, app_server, tmp_path):
+    """A phone-like photo (tinted paper, a shadow, JPEG) of a real test digit, uploaded on the page's Photo
+    input: the four steps show, and LeNet-5 predicts the digit's label."""
+    import numpy as np
+    from PIL import Image
+
+    from cnnviz import data, photo
+
+    ds = data.load_embedded()
+    index = _digit(3)
+    rgb, _ = photo.synthetic_photo(ds.test_x[index].numpy(), np.random.default_rng(5), size=(480, 640),
+                                   height=0.5, shadow=0.3, rotate=4.0, quality=70, light_on_dark=False)
+    path = tmp_path / "digit.jpg"
+    Image.fromarray(rgb).save(path, quality=90)
+    page.goto(f"{app_server.url}/feature-maps?fm_mode=photo", timeout=120_000)
+    page.locator("[class*='st-key-fm_photo_source']").get_by_text(i18n.t("photo.source_upload", "en")).click()
+    upload = page.locator("[class*='st-key-fm_photo_upload'] input[type=file]")
+    upload.wait_for(state="attached", timeout=120_000)
+    upload.set_input_files(str(path))
+    assert read_prediction(page) == "3"
+    for step in photo.STEPS:                     # photo -> paper removed -> ink -> 28×28, each shown
+        page.get_by_text(i18n.t(f"photo.step.{step}", "en")).first.wait_for(timeout=60_000)
+    screenshot(page, "feature_maps_photo")

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import streamlit as st
 
 from cnnviz import images, photo
@@ -18,8 +20,8 @@ def read_photo(data: bytes, name: str) -> photo.PhotoResult:
 
 
 def show_steps(result: photo.PhotoResult) -> None:
-    """The steps as four small pictures, side by side (a step not reached shows nothing)."""
-    cols = st.columns(len(photo.STEPS))
+    """The steps as four small pictures, two by two (a step not reached shows nothing)."""
+    cols = [col for _ in range(2) for col in st.columns(2)]
     for col, step in zip(cols, photo.STEPS):
         pic = result.steps.get(step)
         with col:
@@ -28,6 +30,11 @@ def show_steps(result: photo.PhotoResult) -> None:
                     pic = upscale_nearest(pic, 140)
                 st.image(pic, width="stretch")
             st.caption(t(f"photo.step.{step}"))
+
+
+def photo_key(pre) -> str:
+    """A key naming a photo's 28x28 result, for the pages' caches."""
+    return "photo:" + hashlib.blake2b(pre.uint8.tobytes(), digest_size=16).hexdigest()
 
 
 def photo_input(key: str = "photo"):

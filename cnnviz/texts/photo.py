@@ -1,6 +1,7 @@
 """Texts of the photo input (:mod:`cnnviz.photo`, ``ui/photo_input.py``)."""
 
 EN = {
+    "fm.mode_photo": "📷 Photo",
     "photo.reason.not_image": "This is not a picture (it needs height × width × 3 colour values).",
     "photo.reason.shape": "The picture is {w}×{h} pixels: too small or too narrow to hold a readable digit. "
                           "Take a photo of the whole digit.",
@@ -21,13 +22,14 @@ EN = {
     "photo.prompt": "Take or upload a photo of a handwritten digit.",
     "photo.no_digit": "No digit found. {reason}",
     "photo.light_on_dark": "Light ink on a dark surface: read as such.",
-    "photo.step.photo": "1. Photo",
-    "photo.step.paper_removed": "2. Paper removed",
-    "photo.step.ink": "3. Ink (white: the digit; grey: dropped)",
-    "photo.step.digit": "4. 28×28, as the network sees it",
+    "photo.step.photo": "Step 1: Photo",
+    "photo.step.paper_removed": "Step 2: Paper removed",
+    "photo.step.ink": "Step 3: Ink (white: the digit; grey: dropped)",
+    "photo.step.digit": "Step 4: 28×28, as the network sees it",
 }
 
 ZH = {
+    "fm.mode_photo": "📷 照片",
     "photo.reason.not_image": "这不是一张图片（需要 高 × 宽 × 3 个颜色值）。",
     "photo.reason.shape": "图片为 {w}×{h} 像素：太小或太窄，放不下一个可辨认的数字。请拍下完整的数字。",
     "photo.reason.no_ink": "没有找到笔迹：纸面看起来是空白的。请把数字写得更深、更粗，或者靠近一些拍摄。",
@@ -44,8 +46,8 @@ ZH = {
     "photo.prompt": "拍摄或上传一张手写数字的照片。",
     "photo.no_digit": "没有找到数字。{reason}",
     "photo.light_on_dark": "深色背景上的浅色笔迹：已按此方式读取。",
-    "photo.step.photo": "1. 照片",
-    "photo.step.paper_removed": "2. 去除纸张背景",
-    "photo.step.ink": "3. 笔迹（白色：数字；灰色：已舍弃）",
-    "photo.step.digit": "4. 28×28，网络看到的样子",
+    "photo.step.photo": "第 1 步：照片",
+    "photo.step.paper_removed": "第 2 步：去除纸张背景",
+    "photo.step.ink": "第 3 步：笔迹（白色：数字；灰色：已舍弃）",
+    "photo.step.digit": "第 4 步：28×28，网络看到的样子",
 }
