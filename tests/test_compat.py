@@ -71,9 +71,6 @@ def test_every_private_name_still_exists(module, path):
 
 # Still to move (ui/training.py belongs to the training work): remove the entry when it uses
 # ui.compat.session_id and ui.compat.is_session_active; the test fails when an entry is no longer needed.
-NOT_YET_MOVED = {"ui/training.py"}
-
-
 def test_only_compat_imports_streamlit_internals():
     """Pages, ui/, scripts/ and app.py use Streamlit's public API; its internals go through ui/compat.py."""
     private = ("streamlit.runtime", "streamlit.web", "streamlit.elements", "streamlit.proto",
@@ -94,9 +91,7 @@ def test_only_compat_imports_streamlit_internals():
             bad = [n for n in names if n.startswith(private) and n not in allowed]
             if bad:
                 offenders.setdefault(str(path.relative_to(ROOT)), []).extend(bad)
-    assert set(offenders) <= NOT_YET_MOVED, {k: v for k, v in offenders.items() if k not in NOT_YET_MOVED}
-    assert set(offenders) == NOT_YET_MOVED, f"moved to ui/compat.py, drop from NOT_YET_MOVED: " \
-                                            f"{NOT_YET_MOVED - set(offenders)}"
+    assert not offenders, offenders
 
 
 def test_outside_a_server():

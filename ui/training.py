@@ -24,6 +24,7 @@ from cnnviz.evaluation import EvalReport, most_confused
 from cnnviz.jobs import JobManager, JobState
 from cnnviz.messages import MessageError, Msg
 from cnnviz.runs import COMPARE_COLUMNS, AccuracyGap, compare_rows
+from ui import compat
 from ui.common import md_escape
 from ui.i18n import lang, retitle, t, tm
 from ui.sidebar import styled
@@ -41,14 +42,12 @@ STATUS_ICON = {"queued": "⏳", "starting": "🚀", "running": "🏃", "stopping
 def _owner_alive(owner: str) -> bool | None:
     """Whether any Streamlit session of ``owner`` is still connected (None: cannot tell)."""
     try:
-        from streamlit.runtime import Runtime  # private API: move to ui/compat.py
-
-        if not Runtime.exists():
-            return None
-        runtime = Runtime.instance()
         with _LOCK:
             sessions = list(_SESSIONS.get(owner, ()))
-        alive = {s for s in sessions if runtime.is_active_session(s)}
+        states = {s: compat.is_session_active(s) for s in sessions}
+        if any(v is None for v in states.values()):
+            return None
+        alive = {s for s, active in states.items() if active}
         with _LOCK:
             if alive:
                 _SESSIONS[owner] = alive
@@ -72,15 +71,10 @@ def owner_id() -> str:
         owner = st.session_state[OWNER_KEY] = uuid.uuid4().hex
     if "owner" in st.query_params:  # a link from an older version: the token never travels in URLs
         del st.query_params["owner"]
-    try:
-        from streamlit.runtime.scriptrunner import get_script_run_ctx  # private API: move to ui/compat.py
-
-        ctx = get_script_run_ctx()
-        if ctx is not None:
-            with _LOCK:
-                _SESSIONS.setdefault(owner, set()).add(ctx.session_id)
-    except Exception:
-        pass
+    sid = compat.session_id()
+    if sid is not None:
+        with _LOCK:
+            _SESSIONS.setdefault(owner, set()).add(sid)
     job_manager().heartbeat(owner)
     return owner
 
