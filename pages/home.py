@@ -64,7 +64,7 @@ def show_data_and_models() -> None:
     for info in shipped_checkpoints():
         if info.meta is None:
             rows.append({t("home.col_model"): info.name, t("home.col_architecture"): "?", acc_col: None,
-                         t("home.col_note"): str(info.error)})
+                         t("home.col_note"): tm(info.problem) if info.problem else str(info.error)})
             continue
         if info.meta.test_acc is not None:
             accuracies.append(info.meta.test_acc)

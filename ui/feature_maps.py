@@ -175,7 +175,8 @@ def run_model(info: CheckpointInfo, source: PageInput) -> Run | None:
     """Load the checkpoint (cached) and analyse the input; ``None``, after saying why, when the model cannot
     be loaded.  A failing analysis is reported and gives a run without analysis (never a traceback)."""
     if info.meta is None:
-        st.error(t("fm.cannot_use", name=md_escape(info.name), error=md_escape(text_of(info.error))))
+        reason = text_of(info.problem or info.error)
+        st.error(t("fm.cannot_use", name=md_escape(info.name), error=md_escape(reason)))
         return None
     try:
         model, meta = load_model(str(info.path), info.path.stat().st_mtime)
