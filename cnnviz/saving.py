@@ -41,15 +41,22 @@ def save_job_checkpoint(state: JobState, folder: Path | str, name: str, owner: s
     if state.result is None or state.result.checkpoint is None:
         why = state.result.checkpoint_error if state.result is not None else None
         raise SaveError("train.save.nothing", why=why or msg("train.save.no_weights"))
-    stem = safe_name(name)
-    folder = Path(folder)
-    target = folder / f"{stem}{SUFFIX}"
-    mark = owner_mark(owner)
     try:
         model, meta = load_checkpoint(state.result.checkpoint)
     except CheckpointError as exc:
         why = exc.message if isinstance(exc, MessageError) else str(exc)
         raise SaveError("train.save.nothing", why=why) from None
+    return save_model(model, meta, folder, name, owner, overwrite)
+
+
+def save_model(model, meta, folder: Path | str, name: str, owner: str, overwrite: bool = False) -> Path:
+    """Save ``model`` with ``meta`` as ``folder/<safe name>.safetensors`` for ``owner`` (created exclusively;
+    ``overwrite`` replaces only a file this owner saved); returns the path.  Raises
+    :class:`~cnnviz.checkpoints.SaveError`."""
+    stem = safe_name(name)
+    folder = Path(folder)
+    target = folder / f"{stem}{SUFFIX}"
+    mark = owner_mark(owner)
     try:
         folder.mkdir(parents=True, exist_ok=True)
         remove_stale_temp_files(folder)

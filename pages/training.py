@@ -41,7 +41,7 @@ from ui.training_choice import (
     seed_form_defaults,
     show_design,
 )
-from ui.training_save import save_section
+from ui.training_save import import_weights_section, save_section
 
 
 @dataclass
@@ -276,6 +276,7 @@ def main() -> None:
     settings = read_settings(arch, dataset, design, available, lecture_mode())
     if settings is not None:
         start_run(mgr, owner, settings, available)
+    import_weights_section(owner, design)
     jobs = mgr.jobs_for(owner)
     st.subheader(t("train.live_header"))
     if not jobs:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cnnviz.checkpoints import CheckpointError, SaveError, safe_name
+from cnnviz import models
+from cnnviz.checkpoints import CheckpointError, CheckpointMeta, SaveError, safe_name
 from cnnviz.jobs import JobState
 from cnnviz.messages import msg
-from cnnviz.saving import save_job_checkpoint
+from cnnviz.saving import save_job_checkpoint, save_model
 from ui.common import md_escape, user_checkpoint_dir
 from ui.i18n import t
+from ui.model_io import DESIGNED, import_section
 from ui.training import job_manager, reason_text
 
 SAVE_RESULT_KEY = "train_save_result"   # job id -> the outcome of its last Save click (set by a callback)
@@ -57,3 +59,27 @@ def save_section(job: JobState, owner: str, default_name: str) -> None:
             file_name = job.config.arch
         st.download_button(t("train.download"), blob, file_name=f"{file_name}.safetensors",
                            mime="application/octet-stream", on_click="ignore", key=f"dl_{job.id}")
+
+
+def import_weights_section(owner: str, design: list | None) -> None:
+    """Weights trained elsewhere (a registry architecture, or the network designed above), checked, and saved
+    as one of this user's checkpoints: then every page opens them like a trained run."""
+    with st.expander(t("train.import_header")):
+        st.caption(t("train.import_intro"))
+        model = import_section(spec=design, key="train_import")
+        if model is None:
+            return
+        target = st.session_state.get("train_import_target")
+        arch = models.CUSTOM if target == DESIGNED else str(target)
+        meta = CheckpointMeta(arch=arch, spec=design if arch == models.CUSTOM else None,
+                              note="imported on the training page")
+        with st.form("train_import_save"):
+            name = st.text_input(t("train.ckpt_name"), value=f"imported-{arch}")
+            saved = st.form_submit_button(t("train.save"))
+        if saved:
+            try:
+                path = save_model(model, meta, user_checkpoint_dir(), name, owner)
+            except CheckpointError as exc:
+                st.error(t("train.save_error", error=reason_text(exc)))
+            else:
+                st.success(t("train.saved_as", name=md_escape(path.stem)))
