@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from cnnviz import figures, kernels, pooling
+from cnnviz import figures, images, kernels, pooling
 from cnnviz.images import to_gray
 from ui.i18n import lang, t, tf, tm
 from ui.image_source import describe, pick_image, upscale_nearest
@@ -14,7 +14,8 @@ from ui.url_state import apply_link, choice, flag, integer, write_link
 
 NO_BAR = {"displayModeBar": False}
 LINKED = {   # the choices a link to this page carries (ui.url_state); the widgets below use the same ranges
-    "pool_kind": choice(pooling.KINDS), "pool_kernel": integer(1, 64, 2), "pool_stride": integer(0, 64, 2),
+    "pooling_sample": choice(images.sample_names()), "pool_kind": choice(pooling.KINDS),
+    "pool_kernel": integer(1, 64, 2), "pool_stride": integer(0, 64, 2),
     "pool_padding": integer(0, 32, 0), "pool_ceil": flag(False), "pool_color": choice(["gray", "rgb"]),
 }
 

@@ -78,3 +78,13 @@ def test_every_tour_step_on_these_pages_is_a_valid_link(number, step):
                           if w.key == key)
         assert str(widget.value).lower() == value.lower(), (key, widget.value, value)
     assert i18n.t("url.bad_params", "en", names="") not in " ".join(c.value for c in at.caption)
+
+
+@pytest.mark.parametrize("page, key", [("kernels", "kernels_sample"), ("pooling", "pooling_sample")])
+def test_the_sample_photo_is_in_the_link(page, key):
+    from cnnviz import images
+
+    other = images.sample_names()[-1]
+    at = open_page(page, {key: other})
+    assert not at.exception and not warnings(at)
+    assert at.selectbox(key=key).value == other and dict(at.query_params)[key] == other

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from cnnviz import checkpoints, figures, kernels, learned
+from cnnviz import checkpoints, figures, images, kernels, learned
 from cnnviz.convolution import ConvResult
 from cnnviz.display import DisplayImage
 from cnnviz.inspector import Inspection
@@ -123,6 +123,7 @@ def show_kernel(choice: KernelChoice) -> None:
 # ----------------------------------------------------------------------------- the settings
 
 LINKED = {   # the choices a link to this page carries (ui.url_state); the widgets below use the same ranges
+    "kernels_sample": link_choice(images.sample_names()),
     "kernels_preset": link_choice([*kernels.PRESETS, CUSTOM]),
     "kernels_color": link_choice(list(kernels.COLOR_MODES)),
     "kernels_stride": link_integer(0, 16, 1),
