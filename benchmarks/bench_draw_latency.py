@@ -36,6 +36,7 @@ for p in (ROOT, ROOT / "tests", ROOT / "scripts"):
     if str(p) not in sys.path:
         sys.path.insert(0, str(p))
 
+from browser_support import draw_strokes as draw  # noqa: E402
 from browser_support import free_port, launch_chromium, start_server  # noqa: E402
 
 ONE = [[(148, 35), (140, 245)]]
@@ -72,27 +73,6 @@ def pct(values: list[float], q: float) -> float:
     lo = int(k)
     hi = min(lo + 1, len(v) - 1)
     return v[lo] + (v[hi] - v[lo]) * (k - lo)
-
-
-def draw(page, canvas, strokes) -> None:
-    box = None
-    for _ in range(20):          # a rerun can replace the canvas for a moment
-        canvas.wait_for(state="visible", timeout=60_000)
-        box = canvas.bounding_box()
-        if box:
-            break
-        page.wait_for_timeout(250)
-    if not box:
-        raise RuntimeError("the canvas has no box on screen")
-    page.mouse.move(box["x"] + 20, box["y"] + 20)   # the canvas ignores a drag before it has settled
-    page.wait_for_timeout(300)
-    for line in strokes:
-        page.mouse.move(box["x"] + line[0][0], box["y"] + line[0][1])
-        page.mouse.down()
-        for (x0, y0), (x1, y1) in zip(line, line[1:]):
-            for t in range(1, 25):
-                page.mouse.move(box["x"] + x0 + (x1 - x0) * t / 24, box["y"] + y0 + (y1 - y0) * t / 24)
-        page.mouse.up()
 
 
 def measure(browser, url: str, drawings: int, timeout_ms: int = 120_000) -> tuple[list[float], list[str]]:

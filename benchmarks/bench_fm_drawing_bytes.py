@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from tests.browser_support import draw_strokes as draw  # noqa: E402
 from tests.browser_support import launch_chromium, start_server, wait_idle  # noqa: E402
 
 SEVEN = [[(65, 45), (215, 45), (120, 245)]]
@@ -45,19 +46,6 @@ class Counter:
 
     def _sent(self, payload) -> None:
         self.sent += len(payload)
-
-
-def draw(page, canvas, strokes) -> None:
-    box = canvas.bounding_box()
-    page.mouse.move(box["x"] + 20, box["y"] + 20)
-    page.wait_for_timeout(300)
-    for line in strokes:
-        page.mouse.move(box["x"] + line[0][0], box["y"] + line[0][1])
-        page.mouse.down()
-        for (x0, y0), (x1, y1) in zip(line, line[1:]):
-            for k in range(1, 25):
-                page.mouse.move(box["x"] + x0 + (x1 - x0) * k / 24, box["y"] + y0 + (y1 - y0) * k / 24)
-        page.mouse.up()
 
 
 def measure(url: str) -> list[tuple[str, int, int, int]]:

@@ -158,6 +158,30 @@ def wait_idle(page, timeout_ms: float = 120_000, settle_ms: int = 300) -> None:
     page.wait_for_function(IDLE_JS, timeout=timeout_ms, polling=100)
 
 
+def draw_strokes(page, canvas, strokes, steps: int = 24, settle_ms: int = 500) -> None:
+    """Drag the mouse along each stroke (points in canvas pixels) on a drawable canvas, as a person does.
+    The canvas ignores a drag that starts before it has settled: hover over it first, then wait; a rerun
+    can replace the canvas for a moment, so its box is looked up until it has one."""
+    box = None
+    for _ in range(20):
+        canvas.wait_for(state="visible", timeout=60_000)
+        box = canvas.bounding_box()
+        if box:
+            break
+        page.wait_for_timeout(250)
+    if not box:
+        raise RuntimeError("the canvas has no box on screen")
+    page.mouse.move(box["x"] + 20, box["y"] + 20)
+    page.wait_for_timeout(settle_ms)
+    for line in strokes:
+        page.mouse.move(box["x"] + line[0][0], box["y"] + line[0][1])
+        page.mouse.down()
+        for (x0, y0), (x1, y1) in zip(line, line[1:]):
+            for k in range(1, steps + 1):
+                page.mouse.move(box["x"] + x0 + (x1 - x0) * k / steps, box["y"] + y0 + (y1 - y0) * k / steps)
+        page.mouse.up()
+
+
 def error_texts(page) -> list[str]:
     """Texts of the exception boxes and error alerts on the page (stale elements included)."""
     return [e.inner_text()[:500] for e in page.locator(ERROR_SELECTOR).all()]

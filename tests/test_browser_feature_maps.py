@@ -11,6 +11,7 @@ import pytest
 
 from cnnviz import checkpoints, i18n
 from tests.browser_support import chromium_missing, screenshot
+from tests.browser_support import draw_strokes as draw
 
 _missing = chromium_missing()
 pytestmark = [
@@ -22,20 +23,6 @@ pytestmark = [
 ONE = [[(148, 35), (140, 245)]]
 SEVEN = [[(65, 45), (215, 45), (120, 245)]]
 LOCALE = "en-US"
-
-
-def draw(page, canvas, strokes) -> None:
-    box = canvas.bounding_box()
-    # the canvas ignores a drag that starts before it has settled: hover over it first, then wait
-    page.mouse.move(box["x"] + 20, box["y"] + 20)
-    page.wait_for_timeout(500)
-    for line in strokes:
-        page.mouse.move(box["x"] + line[0][0], box["y"] + line[0][1])
-        page.mouse.down()
-        for (x0, y0), (x1, y1) in zip(line, line[1:]):
-            for t in range(1, 25):
-                page.mouse.move(box["x"] + x0 + (x1 - x0) * t / 24, box["y"] + y0 + (y1 - y0) * t / 24)
-        page.mouse.up()
 
 
 def read_prediction(page, timeout_ms: int = 120_000) -> str:

@@ -20,6 +20,7 @@ import pytest
 
 from cnnviz import checkpoints, i18n, models, userdata
 from tests.browser_support import chromium_missing, error_texts, screenshot, wait_idle
+from tests.browser_support import draw_strokes as draw
 
 _missing = chromium_missing()
 pytestmark = pytest.mark.skipif(_missing is not None, reason=_missing or "")
@@ -79,20 +80,6 @@ def set_number(page, key: str, value: str) -> None:
     box.fill(value)
     box.press("Tab")
     wait_idle(page)
-
-
-def draw(page, canvas, strokes) -> None:
-    """Drag the mouse along each stroke (points in canvas pixels)."""
-    box = canvas.bounding_box()
-    page.mouse.move(box["x"] + 20, box["y"] + 20)   # the canvas ignores a drag before it has settled
-    page.wait_for_timeout(500)
-    for line in strokes:
-        page.mouse.move(box["x"] + line[0][0], box["y"] + line[0][1])
-        page.mouse.down()
-        for (x0, y0), (x1, y1) in zip(line, line[1:]):
-            for k in range(1, 13):
-                page.mouse.move(box["x"] + x0 + (x1 - x0) * k / 12, box["y"] + y0 + (y1 - y0) * k / 12)
-        page.mouse.up()
 
 
 def shape(name: str, i: int) -> list[list[tuple[float, float]]]:
