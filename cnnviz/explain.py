@@ -22,7 +22,7 @@ page to draw (windows, kernel slices, the numbers of a formula).  Labels are :cl
 keys (``cnnviz/texts/explain.py``), never English prose.
 
 The model is never changed: a model in training mode is copied into eval mode, and the hooks are
-registered under :func:`cnnviz.featuremaps.model_lock` and always removed.
+registered under :func:`cnnviz.activations.model_lock` and always removed.
 """
 
 from __future__ import annotations
@@ -153,7 +153,6 @@ def trace(model: nn.Module, x: torch.Tensor) -> Trace:
 
     A module called more than once keeps its first call.  The model's train/eval mode is left as it is
     (:func:`explain_cell` passes an eval-mode model)."""
-    from .featuremaps import model_lock
 
     device = next((p.device for p in model.parameters()), torch.device("cpu"))
     x = x.to(device)
@@ -183,16 +182,13 @@ def trace(model: nn.Module, x: torch.Tensor) -> Trace:
             records[name] = _Record(mod, inputs, sources, out.detach().to("cpu", torch.float64, copy=True))
         return hook
 
-    n_threads = torch.get_num_threads()
-    with model_lock(model):
-        torch.set_num_threads(1)    # one digit: splitting its small ops over threads only waits (see featuremaps)
+    with activations.model_lock(model), activations.one_thread():
         try:
             for name, mod in activations.hookable_modules(model, include_containers=False):
                 handles.append(mod.register_forward_pre_hook(pre_hook(name)))
                 handles.append(mod.register_forward_hook(post_hook(name, mod)))
             logits = model(x)
         finally:
-            torch.set_num_threads(n_threads)
             for h in handles:
                 h.remove()
     return Trace(records, logits.detach().to("cpu", torch.float64), tuple(x.shape[1:]))

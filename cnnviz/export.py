@@ -27,7 +27,7 @@ class ExportError(MessageError):
 
 
 def _cpu_copy(model: nn.Module) -> nn.Module:
-    from .featuremaps import model_lock
+    from .activations import model_lock
 
     with model_lock(model):   # not while another thread has its capture hooks on this model
         return copy.deepcopy(model).to("cpu").eval()

@@ -17,9 +17,6 @@ from __future__ import annotations
 import copy
 import functools
 import math
-import threading
-import weakref
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -27,50 +24,16 @@ import torch
 from torch import nn
 
 from . import activations, drawing, models
+from .activations import model_lock, one_thread
 from .messages import Msg, msg
 
 SKIPPED_KINDS = {"Flatten", "Identity", "Dropout"}   # same numbers as the layer before: not shown
-
-# ----------------------------------------------------------------------------- locking
-
-_LOCKS: weakref.WeakKeyDictionary[nn.Module, threading.Lock] = weakref.WeakKeyDictionary()
-_LOCKS_GUARD = threading.Lock()
-
-
-def model_lock(model: nn.Module) -> threading.Lock:
-    """One lock per model object: hooks registered by one thread must not record another's forward."""
-    with _LOCKS_GUARD:
-        lock = _LOCKS.get(model)
-        if lock is None:
-            lock = _LOCKS[model] = threading.Lock()
-        return lock
-
 
 def _eval_model(model: nn.Module) -> nn.Module:
     """The model itself when it is in eval mode; otherwise an eval-mode copy (the original is untouched)."""
     if not model.training:
         return model
     return copy.deepcopy(model).eval()
-
-
-@contextmanager
-def _one_thread():
-    """Run a batch-1 inference on one intra-op thread.
-
-    For a single 28x28 digit, splitting each small op over threads costs more than it gains, and on a
-    busy 2-core server the waiting threads make it many times slower (densenet: ~12 ms instead of
-    ~360 ms measured on the 2-core dev machine under load).  The setting is process-wide, so it is
-    restored at once; training runs in worker processes and is not affected.
-    """
-    n = torch.get_num_threads()
-    if n == 1:
-        yield
-        return
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(n)
 
 
 def _device(model: nn.Module) -> torch.device:
@@ -318,7 +281,7 @@ def analyze(model: nn.Module, x: torch.Tensor, image: np.ndarray | None = None,
     """Run ``x`` (1, 1, 28, 28, normalized) through ``model`` and collect every layer's output."""
     model = _eval_model(model)
     x = x.to(_device(model))
-    with model_lock(model), _one_thread():
+    with model_lock(model), one_thread():
         logits, records = activations.capture(model, x, include_containers=False)
     modules = dict(model.named_modules())
     groups = _groups(model)
