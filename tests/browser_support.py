@@ -182,6 +182,30 @@ def draw_strokes(page, canvas, strokes, steps: int = 24, settle_ms: int = 500) -
         page.mouse.up()
 
 
+def choose_option(page, key: str, name) -> None:
+    """Pick the option whose label matches ``name`` (a text or a compiled pattern) in the selectbox with
+    Streamlit key ``key``: open its list (again, if a rerun replaced the box before the list showed), click
+    the option, and wait for the page's run."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    option = page.get_by_role("option", name=name).first
+    for attempt in range(5):
+        wait_idle(page)
+        box = page.locator(f"[class*='st-key-{key}'] [role='combobox']").first
+        if box.count() == 0:
+            box = page.locator(f"[class*='st-key-{key}']").first
+        box.click()
+        try:
+            option.wait_for(timeout=15_000)
+            break
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+            if attempt == 4:
+                raise
+    option.click()
+    wait_idle(page)
+
+
 def error_texts(page) -> list[str]:
     """Texts of the exception boxes and error alerts on the page (stale elements included)."""
     return [e.inner_text()[:500] for e in page.locator(ERROR_SELECTOR).all()]

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from cnnviz import checkpoints, i18n, models, userdata
-from tests.browser_support import chromium_missing, error_texts, screenshot, wait_idle
+from tests.browser_support import choose_option, chromium_missing, error_texts, screenshot, wait_idle
 from tests.browser_support import draw_strokes as draw
 
 _missing = chromium_missing()
@@ -49,29 +49,6 @@ def open_page(page, server, path: str) -> None:
 def assert_no_errors(page, server, what: str) -> None:
     errors = error_texts(page)
     assert not errors, f"{what}: error elements on the page: {errors}\n--- server log ---\n{server.log_tail()}"
-
-
-def choose_option(page, key: str, name: re.Pattern) -> None:
-    """Pick the option whose label matches ``name`` in the selectbox keyed ``key`` (again if a rerun
-    replaced the box before its list showed)."""
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
-
-    option = page.get_by_role("option", name=name).first
-    for attempt in range(5):
-        wait_idle(page)
-        box = page.locator(f"[class*='st-key-{key}'] [role='combobox']").first
-        if box.count() == 0:
-            box = page.locator(f"[class*='st-key-{key}']").first
-        box.click()
-        try:
-            option.wait_for(timeout=15_000)
-            break
-        except PlaywrightTimeout:
-            page.keyboard.press("Escape")
-            if attempt == 4:
-                raise
-    option.click()
-    wait_idle(page)
 
 
 def set_number(page, key: str, value: str) -> None:

@@ -15,7 +15,15 @@ import numpy as np
 import pytest
 
 from cnnviz import i18n
-from tests.browser_support import PAGES, chromium_missing, error_texts, point_count, screenshot, wait_idle
+from tests.browser_support import (
+    PAGES,
+    choose_option,
+    chromium_missing,
+    error_texts,
+    point_count,
+    screenshot,
+    wait_idle,
+)
 
 _missing = chromium_missing()
 pytestmark = pytest.mark.skipif(_missing is not None, reason=_missing or "")
@@ -197,27 +205,6 @@ def test_training_start_chart_updates_then_stop(page, app_server):
 
 
 # ----------------------------------------------------------------------------- language
-
-def choose_option(page, key: str, name: re.Pattern) -> None:
-    """Pick an option of the selectbox with Streamlit key ``key``: open its list (again, if a rerun
-    replaced the box before the list showed) and click the option whose label matches ``name``."""
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
-
-    option = page.get_by_role("option", name=name).first
-    for attempt in range(5):
-        wait_idle(page)
-        box = page.locator(f"[class*='st-key-{key}'] [role='combobox']").first
-        if box.count() == 0:
-            box = page.locator(f"[class*='st-key-{key}']").first
-        box.click()
-        try:
-            option.wait_for(timeout=15_000)
-            break
-        except PlaywrightTimeout:
-            page.keyboard.press("Escape")
-            if attempt == 4:
-                raise
-    option.click()
 
 
 def choose_language(page, code: str) -> None:
