@@ -206,6 +206,17 @@ def choose_option(page, key: str, name) -> None:
     wait_idle(page)
 
 
+def open_page(page, server, path: str) -> None:
+    """Open ``path`` of the app ``server`` serves and wait until the page has finished its run."""
+    page.goto(f"{server.url}/{path}", wait_until="domcontentloaded", timeout=120_000)
+    wait_idle(page)
+
+
+def assert_no_errors(page, server, what: str) -> None:
+    errors = error_texts(page)
+    assert not errors, f"{what}: error elements on the page: {errors}\n--- server log ---\n{server.log_tail()}"
+
+
 def error_texts(page) -> list[str]:
     """Texts of the exception boxes and error alerts on the page (stale elements included)."""
     return [e.inner_text()[:500] for e in page.locator(ERROR_SELECTOR).all()]

@@ -19,7 +19,14 @@ from pathlib import Path
 import pytest
 
 from cnnviz import checkpoints, i18n, models, userdata
-from tests.browser_support import choose_option, chromium_missing, error_texts, screenshot, wait_idle
+from tests.browser_support import (
+    assert_no_errors,
+    choose_option,
+    chromium_missing,
+    open_page,
+    screenshot,
+    wait_idle,
+)
 from tests.browser_support import draw_strokes as draw
 
 _missing = chromium_missing()
@@ -39,16 +46,6 @@ PER_CLASS = 6
 
 def t(key: str, **fmt) -> str:
     return i18n.t(key, "en", **fmt)
-
-
-def open_page(page, server, path: str) -> None:
-    page.goto(f"{server.url}/{path}", wait_until="domcontentloaded", timeout=120_000)
-    wait_idle(page)
-
-
-def assert_no_errors(page, server, what: str) -> None:
-    errors = error_texts(page)
-    assert not errors, f"{what}: error elements on the page: {errors}\n--- server log ---\n{server.log_tail()}"
 
 
 def set_number(page, key: str, value: str) -> None:

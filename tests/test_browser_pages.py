@@ -17,9 +17,10 @@ import pytest
 from cnnviz import i18n
 from tests.browser_support import (
     PAGES,
+    assert_no_errors,
     choose_option,
     chromium_missing,
-    error_texts,
+    open_page,
     point_count,
     screenshot,
     wait_idle,
@@ -32,16 +33,6 @@ SERVER_ENV = {"CNNVIZ_TRAIN_LIMIT": "8000",   # the whole embedded training spli
               "CNNVIZ_TEST_LIMIT": "500", "CNNVIZ_MAX_JOBS": "1", "CNNVIZ_ORPHAN_TIMEOUT": "60"}
 TITLES = {"": "home.title", "kernels": "kern.title", "pooling": "pool.title", "training": "train.title",
           "feature-maps": "fm.title", "your-data": "ud.title"}
-
-
-def open_page(page, server, path: str) -> None:
-    page.goto(f"{server.url}/{path}", wait_until="domcontentloaded", timeout=120_000)
-    wait_idle(page)
-
-
-def assert_no_errors(page, server, what: str) -> None:
-    errors = error_texts(page)
-    assert not errors, f"{what}: error elements on the page: {errors}\n--- server log ---\n{server.log_tail()}"
 
 
 def title(page) -> str:
