@@ -109,7 +109,10 @@ class _RunActor:
     def __init__(self, threads: int) -> None:
         from .worker import _prepare
 
-        _prepare(threads, warm=False)
+        # Ray already runs its workers below normal priority (its ``worker_niceness``, 15 by default);
+        # another 10 on top left a run at nice 19, starved by any other load (160 s to start instead of 3 s
+        # on 2 busy cores).  A cluster's operator sets the priority; cnnviz does not lower it further.
+        _prepare(threads, warm=False, nice=False)
         self._events: list = []
         self._lock = threading.Lock()
         self._stop = threading.Event()

@@ -76,9 +76,11 @@ def worker_nice() -> int:
         return 10
 
 
-def _prepare(threads: int, warm: bool) -> None:
-    with contextlib.suppress(AttributeError, OSError):  # not available here: run at the server's priority
-        os.nice(worker_nice())
+def _prepare(threads: int, warm: bool, nice: bool = True) -> None:
+    """Threads, priority (``nice``: :func:`worker_nice` below the server) and, with ``warm``, the imports."""
+    if nice:
+        with contextlib.suppress(AttributeError, OSError):  # not available here: run at the server's priority
+            os.nice(worker_nice())
     import torch
 
     torch.set_num_threads(max(1, threads))

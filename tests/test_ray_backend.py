@@ -6,6 +6,7 @@ Skipped when Ray is not installed (``pip install -r requirements-ray.txt``; CI i
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -54,7 +55,10 @@ def backend():
     if ray.is_initialized():
         ray.shutdown()
     b = RayBackend(address="local", init_kwargs=dict(num_cpus=1, include_dashboard=False,
-                                                     _node_ip_address="127.0.0.1", object_store_memory=100 * 2**20))
+                                                     _node_ip_address="127.0.0.1", object_store_memory=100 * 2**20,
+                                                     # normal priority: whatever else runs on the test machine
+                                                     # must not starve the runs this module waits for
+                                                     _system_config={"worker_niceness": 0}))
     try:
         yield b
     finally:
@@ -123,6 +127,9 @@ def test_run_stop_and_cancel_on_a_local_ray_instance(backend, tmp_path):
     backend.start("c", quick.to_dict())
     events_b = wait_for(backend, "b", lambda ev: sum(isinstance(e, StepEvent) for e in ev) >= 3)
     assert backend.state("c") == "waiting"
+    # the run keeps the cluster's priority (this module's instance: 0); cnnviz adds no nice of its own
+    pid_b = next(e[1]["pid"] for e in events_b if isinstance(e, tuple) and e[0] == "started")
+    assert os.getpriority(os.PRIO_PROCESS, pid_b) == 0
     backend.stop("c")
     assert backend.poll("c") == [("cancelled", "stopped before it started")] and backend.done("c")
     assert backend.result("c") is None
