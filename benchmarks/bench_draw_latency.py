@@ -45,7 +45,18 @@ PLACEHOLDER = "The feature maps appear here"
 
 HOOK_JS = """() => {
   if (window.__lat) return;
-  const L = window.__lat = {up: null, shown: null, text: null};
+  const L = window.__lat = {up: null, shown: null, text: null, sent: null, first: null};
+  // where the time goes: mouse-up -> the canvas's value leaves on the websocket (the component waits, then
+  // encodes its PNG) -> the server's first answer arrives -> the prediction is painted
+  const send = WebSocket.prototype.send;
+  WebSocket.prototype.send = function (data) {
+    const size = data && (data.byteLength || data.size || data.length) || 0;
+    if (L.up !== null && L.sent === null && size > 2000) {   // the drawing, not a heartbeat
+      L.sent = performance.now();
+      this.addEventListener('message', () => { if (L.first === null) L.first = performance.now(); });
+    }
+    return send.call(this, data);
+  };
   const find = () => {
     for (const el of document.querySelectorAll('[data-testid="stMarkdownContainer"]')) {
       const m = /Prediction:\\s*\\**\\s*(\\d)/.exec(el.textContent || '');
@@ -54,7 +65,8 @@ HOOK_JS = """() => {
     return null;
   };
   document.addEventListener('mouseup', () => {
-    L.up = performance.now(); L.shown = null; L.text = null; L.stale = find() !== null;  // must be none yet
+    L.up = performance.now(); L.shown = null; L.text = null; L.sent = null; L.first = null;
+    L.stale = find() !== null;  // must be none yet
   }, true);
   new MutationObserver(() => {
     if (L.up === null || L.shown !== null) return;
@@ -110,12 +122,18 @@ def one_drawing(page, i: int, timeout_ms: int) -> tuple[list[float], str]:
     strokes, want = (ONE, "1") if i % 2 == 0 else (SEVEN, "7")
     draw(page, canvas, strokes)
     page.wait_for_function("() => window.__lat.shown > 0", timeout=timeout_ms, polling=50)
-    lat = page.evaluate("() => { const L = window.__lat; return [L.shown - L.up, L.text, L.stale]; }")
+    lat = page.evaluate("() => { const L = window.__lat; return [L.shown - L.up, L.text, L.stale, "
+                        "L.sent === null ? null : [L.sent - L.up, L.first - L.sent, L.shown - L.first]]; }")
     page.get_by_role("button", name=re.compile("Clear")).click()
     page.get_by_text(PLACEHOLDER).wait_for(timeout=timeout_ms)
     if lat[2]:
         return [], f"drawing {i}: a prediction was on the page before the drawing (not timed)"
+    if lat[3] is not None:
+        PARTS.append(lat[3])
     return [lat[0]], "" if lat[1] == want else f"drawing {i}: predicted {lat[1]}, drew {want}"
+
+
+PARTS: list[list[float]] = []   # per drawing: [mouse-up -> value sent, sent -> first answer, -> painted] (ms)
 
 
 @contextlib.contextmanager
@@ -170,12 +188,14 @@ def main(argv=None) -> dict:
                                         args.load_sessions)] if args.load_sessions > 0 else [])
         for name, sessions in conditions:
             with background_load(url, sessions, args.think_time, 600) as load:
+                PARTS.clear()
                 times, problems = measure(browser, url, args.drawings)
                 if load is not None and load.poll() is not None:
                     problems.append(f"the background load ended early: {load.stdout.read()[-500:]}")
             rows[name] = dict(n=len(times), p50_ms=round(pct(times, 50)) if times else None,
                               p95_ms=round(pct(times, 95)) if times else None,
-                              max_ms=round(max(times)) if times else None, problems=problems)
+                              max_ms=round(max(times)) if times else None, problems=problems,
+                              parts_p50_ms=[round(pct([p[k] for p in PARTS], 50)) for k in range(3)] if PARTS else None)
 
     print(f"\nmouse-up -> prediction painted, Chromium, {url}\n")
     print("| condition | drawings | p50 | p95 | max | problems |")
@@ -183,6 +203,10 @@ def main(argv=None) -> dict:
     for name, r in rows.items():
         print(f"| {name} | {r['n']} | {r['p50_ms']} ms | {r['p95_ms']} ms | {r['max_ms']} ms | "
               f"{'; '.join(r['problems']) or 'none'} |")
+    print("\nwhere it goes, p50 of each part (ms): mouse-up -> the canvas sends its value (the component's "
+          "own 200 ms wait, then its PNG) | -> the server's first answer arrives | -> prediction painted")
+    for name, r in rows.items():
+        print(f"  {name}: {r['parts_p50_ms']}")
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1))
     return rows

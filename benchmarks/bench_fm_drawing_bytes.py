@@ -33,6 +33,7 @@ EXTRA = [[(95, 140), (175, 140)]]          # a bar across the 7
 class Counter:
     def __init__(self) -> None:
         self.received = self.sent = self.frames = 0
+        self.kinds: dict[str, list[int]] = {}   # what the server sent, by message or element type: [bytes, count]
 
     def attach(self, ws) -> None:
         if "_stcore/stream" not in ws.url:
@@ -43,12 +44,34 @@ class Counter:
     def _received(self, payload) -> None:
         self.received += len(payload)
         self.frames += 1
+        entry = self.kinds.setdefault(kind_of(payload), [0, 0])
+        entry[0] += len(payload)
+        entry[1] += 1
 
     def _sent(self, payload) -> None:
         self.sent += len(payload)
 
 
-def measure(url: str) -> list[tuple[str, int, int, int]]:
+def kind_of(payload) -> str:
+    """``delta:<element type>`` (``delta:plotly_chart``, ``delta:imgs``…), ``delta:block`` or the message type."""
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    msg = ForwardMsg()
+    try:
+        msg.ParseFromString(payload if isinstance(payload, bytes) else payload.encode())
+    except Exception:
+        return "unparsed"
+    kind = msg.WhichOneof("type") or "empty"
+    if kind == "delta":
+        delta = msg.delta
+        which = delta.WhichOneof("type")
+        if which == "new_element":
+            return "delta:" + (delta.new_element.WhichOneof("type") or "?")
+        return "delta:" + (which or "?")
+    return kind
+
+
+def measure(url: str) -> list[tuple[str, int, int, int, dict]]:
     out = []
     with launch_chromium() as browser:
         page = browser.new_page(viewport={"width": 1500, "height": 1100})
@@ -61,12 +84,14 @@ def measure(url: str) -> list[tuple[str, int, int, int]]:
         page.wait_for_timeout(3000)
         for name, strokes in (("first drawing", SEVEN), ("one more stroke", EXTRA)):
             before = (counter.received, counter.sent, counter.frames)
+            counter.kinds = {}
             draw(page, canvas, strokes)
             page.get_by_text(re.compile(r"^Prediction: \d$")).first.wait_for(timeout=120_000)
             page.wait_for_timeout(1500)
             wait_idle(page)
             page.wait_for_timeout(1500)
-            out.append((name, counter.received - before[0], counter.sent - before[1], counter.frames - before[2]))
+            out.append((name, counter.received - before[0], counter.sent - before[1], counter.frames - before[2],
+                        counter.kinds))
     return out
 
 
@@ -76,9 +101,11 @@ def main() -> None:
     args = ap.parse_args()
     with contextlib.ExitStack() as stack:
         url = args.url or stack.enter_context(start_server()).url
-        for name, received, sent, frames in measure(url):
+        for name, received, sent, frames, kinds in measure(url):
             print(f"{name:16s} server -> browser {received / 1024:7.1f} KiB in {frames} frames; "
                   f"browser -> server {sent / 1024:6.1f} KiB")
+            for kind, (n_bytes, count) in sorted(kinds.items(), key=lambda kv: -kv[1][0]):
+                print(f"    {kind:28s} {n_bytes / 1024:7.1f} KiB in {count} messages")
 
 
 if __name__ == "__main__":

@@ -366,6 +366,7 @@ class GroupSampler:
         mib = 1 / 2**20
         return dict(
             seconds=round(span, 1),
+            server_cpu_s=round(server_total, 2),
             server_cpu_mean_pct=round(100 * server_total / span, 1),
             server_cpu_max_pct=round(100 * max(c[0] for c, _ in cpu), 1),
             group_cpu_mean_pct=round(100 * group_total / span, 1),
@@ -684,6 +685,8 @@ async def run_load(url: str, pid: int | list[int] | None, sessions: int, duratio
             rss_per_session_kib=round((rss_loaded - rss_base) / n / 1024, 1))
     if sampler:
         report["server"] = sampler.summary(window[0])
+        if lat and not trainings and report["server"]:   # the servers' CPU time over the answers in the window
+            report["server"]["cpu_ms_per_drawing"] = round(1000 * report["server"]["server_cpu_s"] / len(lat), 1)
     if trainings:
         report["training"] = dict(
             events=[(round(t, 1), k, s) for t, k, s in sorted(tlog.events)],
@@ -729,6 +732,9 @@ def print_report(r: dict) -> None:
         s = r["server"]
         print(f"server   CPU mean {s['server_cpu_mean_pct']}% max {s['server_cpu_max_pct']}% (100% = one core); "
               f"with workers mean {s['group_cpu_mean_pct']}% max {s['group_cpu_max_pct']}%")
+        if "cpu_ms_per_drawing" in s:
+            print(f"server   CPU per drawing {s['cpu_ms_per_drawing']} ms ({s['server_cpu_s']} CPU s over "
+                  f"{r['ok']} answers)")
         print(f"server   RSS {s['server_rss_start_mib']} -> max {s['server_rss_max_mib']} MiB "
               f"(with workers max {s['group_rss_max_mib']} MiB, workers up to {s['workers_max']})")
     print(f"client   CPU {r['client_cpu_pct']}% (this load process, same machine)")

@@ -3,6 +3,7 @@ figure specs against plotly's own validation, layer texts in English and 中文.
 
 import base64
 import io
+import json
 import re
 
 import numpy as np
@@ -105,7 +106,8 @@ def specs():
         "tile": (figures.feature_tile_spec(tile, index, "t", zmax=2.0), tile),
         "channel": (figures.channel_spec(maps[3], 3, zmax=2.0, title="c"), maps[3]),
         "digit": (figures.digit_spec(img), img),
-        "attribution": (figures.attribution_spec(img, img - 0.5, signed=True), img),
+        # the grey input under the attribution (no hover) is sent as its 256 levels
+        "attribution": (figures.attribution_spec(img, img - 0.5, signed=True), np.round(img * 255).astype(np.uint8)),
         "bars": (figures.activation_bars_spec(rng.normal(size=20).astype(np.float32)), None),
         "probs": (figures.probability_spec(np.full(10, 0.1), [str(i) for i in range(10)]), None),
     }
@@ -123,6 +125,23 @@ def test_specs_are_valid_plotly_figures_with_the_data_sent_unchanged(name):
         assert np.array_equal(decode(validated), z, equal_nan=True)
     if name == "tile":
         assert np.array_equal(decode(spec["data"][0]["customdata"])[..., 0] >= 0, np.isfinite(z))
+
+
+def test_bars_are_coloured_as_the_tiled_layers_and_sent_small():
+    """A vector layer's bars get the colours its values would have in a tiled layer (the same 256 steps of
+    the scale, over the same range), the values themselves unchanged for hover, and no x (bars 0..N-1)."""
+    values = np.random.default_rng(5).normal(size=120).astype(np.float32) * 3
+    spec = figures.activation_bars_spec(values, zmax=4.0)
+    bar = spec["data"][0]
+    assert "x" not in bar and np.array_equal(decode(bar["y"]), values)
+    steps = np.array(bar["marker"]["color"])
+    assert (bar["marker"]["cmin"], bar["marker"]["cmax"]) == (0, 255)
+    assert np.array_equal(figures.FEATURE_LUT[steps], figures.feature_colors(values, 4.0))
+    fig = go.Figure(spec)
+    assert len(fig.data[0].marker.color) == 120
+    assert len(json.dumps(spec)) < 2000          # was 4.5 kB with every colour written out as a float
+    labelled = figures.activation_bars_spec(values[:10], labels=list("0123456789"))
+    assert labelled["data"][0]["x"] == list("0123456789")
 
 
 def test_spec_colours_are_stops_that_plotly_js_reads():
