@@ -73,7 +73,25 @@ def wait_for(backend, job_id, cond, timeout=120.0):
         if cond(events):
             return events
         time.sleep(0.1)
-    raise TimeoutError(f"{job_id}: {backend.state(job_id)}, events so far: {events[:5]}")
+    raise TimeoutError(f"{job_id}: {backend.state(job_id)}, events so far: {events[:5]}; {diagnose(backend, job_id)}")
+
+
+def diagnose(backend, job_id: str) -> str:
+    """What a time-out needs to be understood: the run's futures, and the actor asked directly."""
+    import threading
+
+    run = backend._runs.get(job_id)
+    if run is None:
+        return "run forgotten"
+    poll_ready = run.poll_ref is not None and bool(ray.wait([run.poll_ref], timeout=0)[0])
+    out = [f"threads in this process {threading.active_count()}",
+           f"run() returned {bool(ray.wait([run.run_ref], timeout=0)[0])}",
+           f"a poll is pending {run.poll_ref is not None}, answered {poll_ready}"]
+    try:
+        out.append(f"a new poll answers {str(ray.get(run.actor.poll.remote(), timeout=20))[:300]}")
+    except Exception as exc:
+        out.append(f"a new poll fails: {type(exc).__name__}: {str(exc)[:200]}")
+    return "; ".join(out)
 
 
 @pytest.mark.slow
@@ -207,4 +225,5 @@ def wait_for_state(m, job_id, cond, timeout=120.0):
         if cond(m.get(job_id)):
             return True
         time.sleep(0.1)
+    print(f"{job_id} timed out: {m.get(job_id)}; {diagnose(m.ray, job_id)}")   # shown by pytest on failure
     return False
