@@ -135,6 +135,27 @@ def test_draw_one_and_seven(page, app_server):
     assert results == {"1": "1", "7": "7"}
 
 
+def test_a_stroke_is_sent_at_pointer_up_not_after_the_canvas_wait(page, app_server):
+    """ui.compat.canvas_sends_at_once: the stroke reaches the server without the canvas component's own
+    200 ms wait.  That wait is switched off in this page (a 200 ms timer never fires), so without the
+    at-once path the drawing would never be sent; no time is measured."""
+    page.add_init_script("""(() => {
+      const original = window.setTimeout;
+      window.setTimeout = function (fn, delay, ...args) {
+        if (delay === 200) return 0;      // the canvas's wait after a stroke: never ends here
+        return original.call(this, fn, delay, ...args);
+      };
+    })()""")
+    page.set_viewport_size({"width": 1500, "height": 1100})
+    page.goto(f"{app_server.url}/feature-maps", timeout=120_000)
+    page.get_by_text("The feature maps appear here").wait_for(timeout=120_000)
+    canvas = page.locator("canvas.upper-canvas").first
+    canvas.wait_for(timeout=60_000)
+    page.wait_for_timeout(3000)
+    draw(page, canvas, SEVEN)
+    assert read_prediction(page, timeout_ms=60_000) == "7"
+
+
 # ----------------------------------------------------------------------------- "How this number was computed"
 
 def _digit(label: int) -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import importlib
 import importlib.metadata
+import importlib.util
 import inspect
 import json
 import re
@@ -135,3 +136,15 @@ def test_malloc_tunables_for_the_launcher():
     tuned = subprocess.run([sys.executable, "-c", "from cnnviz.runtime import malloc_tuned; print(malloc_tuned())"],
                            capture_output=True, text=True, cwd=ROOT, env={**base, "GLIBC_TUNABLES": out}, timeout=120)
     assert tuned.stdout.strip() == "True", tuned.stderr
+
+
+def test_the_canvas_still_has_the_button_that_sends_at_once():
+    """ui.compat.canvas_sends_at_once presses the canvas toolbar's upload button, found by its label, to skip
+    the component's 200 ms wait after a stroke: the installed bundle must still make that button."""
+    spec = importlib.util.find_spec("streamlit_drawable_canvas")    # not imported: it needs a running app
+    build = Path(spec.origin).parent / "frontend" / "build"
+    bundle = "\n".join(p.read_text(errors="replace") for p in build.glob("*.js"))
+    assert f'"{compat.CANVAS_SEND_LABEL}"' in bundle, (
+        f"streamlit-drawable-canvas no longer has a button labelled {compat.CANVAS_SEND_LABEL!r}: "
+        "ui/compat.canvas_sends_at_once must find another way to send a stroke at once (or drop it)")
+    assert "onSend" in bundle

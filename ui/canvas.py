@@ -19,6 +19,7 @@ import numpy as np
 import streamlit as st
 
 from cnnviz import drawing
+from ui.compat import canvas_sends_at_once
 from ui.i18n import t, tm
 
 COUNTER = "fm_canvas_n"            # bumped to reset the canvas: a new key gives an empty one
@@ -56,11 +57,13 @@ def read_canvas(size: int, stroke: int, key: str | None = None,
     that a reset after a malformed value bumps (the caller's key should include it)."""
     if st.session_state.pop(RESET_NOTE, False):
         st.warning(t("fm.canvas.reset"))
+    key = key or canvas_key()
     try:
-        png = _picture_bytes(size, stroke, key or canvas_key())
+        png = _picture_bytes(size, stroke, key)
     except (AttributeError, KeyError, TypeError, ValueError, binascii.Error):
         reset_canvas(malformed=True, counter=counter)
         return None
+    canvas_sends_at_once(f"{key}_at_once")        # a stroke goes to the server on pointer-up, not 200 ms later
     if not png:
         return None
     try:

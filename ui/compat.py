@@ -17,7 +17,8 @@ import logging
 import threading
 import time
 
-PINNED = ("streamlit", "plotly")     # packages whose private names this module uses (versions: requirements.txt)
+# packages whose private names this module uses (versions: requirements.txt)
+PINNED = ("streamlit", "plotly", "streamlit-drawable-canvas")
 
 # (module, attribute path) of every private name used below; tests/test_compat.py checks each one exists.
 PRIVATE_NAMES = [
@@ -75,6 +76,52 @@ def _spec_figure_class() -> type:
             return self.__dict__["_spec"]
 
     return _SpecFigure
+
+
+# ----------------------------------------------------------------------------- the drawing canvas at once
+
+# streamlit-drawable-canvas 0.13 sends a freehand stroke 200 ms after mouse-up (a debounce in its bundle,
+# not an option), and its toolbar's upload button sends the drawing at once.  :func:`canvas_sends_at_once`
+# presses that button on the pointer-up that ends a stroke on a canvas (it finds the button by its label,
+# inside the component's open shadow root).  What it buys: mouse-up -> prediction painted, p50 over 12
+# drawings in Chromium, idle server, LeNet-5: see README "Benchmarks" (bench_draw_latency.py), where the
+# component's own wait was 200 ms of the time.  tests/test_compat.py checks the label in the bundle.
+CANVAS_SEND_LABEL = "Update the app with this drawing"
+
+_CANVAS_JS = r"""
+export default function (component) {
+  const label = component.data.label;
+  const w = window;
+  if (!w.__cnnvizAtOnce) {        // one listener for every canvas of the page, however many mount this
+    w.__cnnvizAtOnce = { n: 0, onUp: (ev) => {
+      const canvas = ev.composedPath().find((n) => n.classList && n.classList.contains("upper-canvas"));
+      if (!canvas) return;
+      const root = canvas.getRootNode();
+      const button = root && root.querySelector && root.querySelector(`button[aria-label="${label}"]`);
+      // after the canvas's own handlers (and the microtask in which it records the stroke)
+      if (button) setTimeout(() => button.click(), 0);
+    } };
+  }
+  const shared = w.__cnnvizAtOnce;
+  if (shared.n++ === 0) document.addEventListener("pointerup", shared.onUp, true);
+  return () => {
+    if (--shared.n === 0) document.removeEventListener("pointerup", shared.onUp, true);
+  };
+}
+"""
+
+
+@functools.cache
+def _canvas_component():
+    import streamlit as st
+
+    return st.components.v2.component("cnnviz_canvas_at_once", js=_CANVAS_JS, isolate_styles=False)
+
+
+def canvas_sends_at_once(key: str) -> None:
+    """Mount the script that sends a drawing on pointer-up instead of 200 ms later (``key``: one per canvas;
+    the page gets one listener however many are mounted)."""
+    _canvas_component()(key=key, data={"label": CANVAS_SEND_LABEL}, height=0)
 
 
 # ----------------------------------------------------------------------------- the current script run
