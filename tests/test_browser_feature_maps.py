@@ -96,16 +96,21 @@ def check_hover_boxes(page) -> None:
     assert target.evaluate("e => getComputedStyle(e).outlineStyle") == "solid"
 
 
-def test_draw_one_and_seven(page, app_server):
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
-
+def open_canvas(page, app_server):
+    """The feature-map page, once its first run has finished (its last section is on screen): the canvas."""
     page.set_viewport_size({"width": 1500, "height": 1100})
     page.goto(f"{app_server.url}/feature-maps", timeout=120_000)
-    # wait until the first run has finished (its last section is on screen) before drawing
     page.get_by_text("The feature maps appear here").wait_for(timeout=120_000)
     canvas = page.locator("canvas.upper-canvas").first
     canvas.wait_for(timeout=60_000)
     page.wait_for_timeout(3000)
+    return canvas
+
+
+def test_draw_one_and_seven(page, app_server):
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    canvas = open_canvas(page, app_server)
     results = {}
     done = ("() => document.body.innerText.includes('Inside the network') && "
             "!document.body.innerText.includes('The feature maps appear here')")
@@ -146,13 +151,7 @@ def test_a_stroke_is_sent_at_pointer_up_not_after_the_canvas_wait(page, app_serv
         return original.call(this, fn, delay, ...args);
       };
     })()""")
-    page.set_viewport_size({"width": 1500, "height": 1100})
-    page.goto(f"{app_server.url}/feature-maps", timeout=120_000)
-    page.get_by_text("The feature maps appear here").wait_for(timeout=120_000)
-    canvas = page.locator("canvas.upper-canvas").first
-    canvas.wait_for(timeout=60_000)
-    page.wait_for_timeout(3000)
-    draw(page, canvas, SEVEN)
+    draw(page, open_canvas(page, app_server), SEVEN)
     assert read_prediction(page, timeout_ms=60_000) == "7"
 
 
