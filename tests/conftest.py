@@ -17,6 +17,13 @@ os.chdir(ROOT)  # AppTest resolves page paths against the working directory
 _SLOTS_DIR = tempfile.mkdtemp(prefix="cnnviz-test-slots-")
 os.environ["CNNVIZ_SLOTS_DIR"] = _SLOTS_DIR
 atexit.register(shutil.rmtree, _SLOTS_DIR, True)
+# The environment this session began with, for tests that start a Python of their own (test_ray_backend).
+_SESSION_ENV = dict(os.environ)
+
+
+@pytest.fixture(scope="session")
+def session_env() -> dict[str, str]:
+    return dict(_SESSION_ENV)
 
 
 # ----------------------------------------------------------------------------- real-browser tests
