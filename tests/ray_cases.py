@@ -14,15 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-try:
-    import ray
-except ImportError as exc:  # the reason is shown by pytest -ra
-    ray = None
-    _why = f"Ray is not installed (pip install -r requirements-ray.txt): {exc}"
-else:
-    _why = ""
-
-pytestmark = pytest.mark.skipif(ray is None, reason=_why)
+ray = pytest.importorskip("ray", reason="Ray is not installed (pip install -r requirements-ray.txt)")
 
 from cnnviz.training import EndEvent, EpochEvent, StepEvent, TrainConfig  # noqa: E402
 
