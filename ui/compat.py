@@ -83,9 +83,9 @@ def _spec_figure_class() -> type:
 # streamlit-drawable-canvas 0.13 sends a freehand stroke 200 ms after mouse-up (a debounce in its bundle,
 # not an option), and its toolbar's upload button sends the drawing at once.  :func:`canvas_sends_at_once`
 # presses that button on the pointer-up that ends a stroke on a canvas (it finds the button by its label,
-# inside the component's open shadow root).  What it buys: mouse-up -> prediction painted, p50 over 12
-# drawings in Chromium, idle server, LeNet-5: see README "Benchmarks" (bench_draw_latency.py), where the
-# component's own wait was 200 ms of the time.  tests/test_compat.py checks the label in the bundle.
+# inside the component's open shadow root).  What it buys (bench_draw_latency.py, Chromium, idle server,
+# LeNet-5, 12 drawings, 2 cores): mouse-up -> stroke sent 206 -> 16 ms (p50), mouse-up -> prediction
+# painted 598 -> 174 ms (p50).  tests/test_compat.py checks the label in the bundle.
 CANVAS_SEND_LABEL = "Update the app with this drawing"
 
 _CANVAS_JS = r"""
