@@ -46,8 +46,8 @@ PLACEHOLDER = "The feature maps appear here"
 HOOK_JS = """() => {
   if (window.__lat) return;
   const L = window.__lat = {up: null, shown: null, text: null, sent: null, first: null};
-  // where the time goes: mouse-up -> the canvas's value leaves on the websocket (the component waits, then
-  // encodes its PNG) -> the server's first answer arrives -> the prediction is painted
+  // where the time goes: mouse-up -> the canvas's value leaves on the websocket (the component encodes its
+  // PNG) -> the server's first answer arrives -> the prediction is painted
   const send = WebSocket.prototype.send;
   WebSocket.prototype.send = function (data) {
     const size = data && (data.byteLength || data.size || data.length) || 0;
@@ -87,11 +87,13 @@ def pct(values: list[float], q: float) -> float:
     return v[lo] + (v[hi] - v[lo]) * (k - lo)
 
 
-def measure(browser, url: str, drawings: int, timeout_ms: int = 120_000) -> tuple[list[float], list[str]]:
-    """``drawings`` times: clear, draw a 1 or a 7, time mouse-up → prediction painted (ms)."""
+def measure(browser, url: str, drawings: int,
+            timeout_ms: int = 120_000) -> tuple[list[float], list[str], list[list[float]]]:
+    """``drawings`` times: clear, draw a 1 or a 7, time mouse-up → prediction painted (ms); also each
+    drawing's parts: [mouse-up → value sent, sent → first answer, → painted] (ms)."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US")
     page = context.new_page()
-    times, problems = [], []
+    times, problems, parts = [], [], []
     try:
         for i in range(drawings):
             if i == 0 or problems and problems[-1].endswith("(page reloaded)"):
@@ -99,20 +101,21 @@ def measure(browser, url: str, drawings: int, timeout_ms: int = 120_000) -> tupl
                 page.get_by_text(PLACEHOLDER).wait_for(timeout=timeout_ms)
                 page.evaluate(HOOK_JS)
             try:
-                times_i, problem = one_drawing(page, i, timeout_ms)
+                times_i, problem, parts_i = one_drawing(page, i, timeout_ms)
             except Exception as exc:  # count it, start the page again, go on
                 problems.append(f"drawing {i}: {type(exc).__name__}: {str(exc)[:120]} (page reloaded)")
                 continue
             times += times_i
+            parts += parts_i
             if problem:
                 problems.append(problem)
     finally:
         context.close()
-    return times, problems
+    return times, problems, parts
 
 
-def one_drawing(page, i: int, timeout_ms: int) -> tuple[list[float], str]:
-    """Draw a 1 (even ``i``) or a 7, time it, clear: ``([ms] or [], problem or "")``."""
+def one_drawing(page, i: int, timeout_ms: int) -> tuple[list[float], str, list[list[float]]]:
+    """Draw a 1 (even ``i``) or a 7, time it, clear: ``([ms] or [], problem or "", [its parts] or [])``."""
     import re
 
     canvas = page.locator("canvas.upper-canvas").first
@@ -127,13 +130,9 @@ def one_drawing(page, i: int, timeout_ms: int) -> tuple[list[float], str]:
     page.get_by_role("button", name=re.compile("Clear")).click()
     page.get_by_text(PLACEHOLDER).wait_for(timeout=timeout_ms)
     if lat[2]:
-        return [], f"drawing {i}: a prediction was on the page before the drawing (not timed)"
-    if lat[3] is not None:
-        PARTS.append(lat[3])
-    return [lat[0]], "" if lat[1] == want else f"drawing {i}: predicted {lat[1]}, drew {want}"
-
-
-PARTS: list[list[float]] = []   # per drawing: [mouse-up -> value sent, sent -> first answer, -> painted] (ms)
+        return [], f"drawing {i}: a prediction was on the page before the drawing (not timed)", []
+    problem = "" if lat[1] == want else f"drawing {i}: predicted {lat[1]}, drew {want}"
+    return [lat[0]], problem, [] if lat[3] is None else [lat[3]]
 
 
 @contextlib.contextmanager
@@ -188,14 +187,13 @@ def main(argv=None) -> dict:
                                         args.load_sessions)] if args.load_sessions > 0 else [])
         for name, sessions in conditions:
             with background_load(url, sessions, args.think_time, 600) as load:
-                PARTS.clear()
-                times, problems = measure(browser, url, args.drawings)
+                times, problems, parts = measure(browser, url, args.drawings)
                 if load is not None and load.poll() is not None:
                     problems.append(f"the background load ended early: {load.stdout.read()[-500:]}")
             rows[name] = dict(n=len(times), p50_ms=round(pct(times, 50)) if times else None,
                               p95_ms=round(pct(times, 95)) if times else None,
                               max_ms=round(max(times)) if times else None, problems=problems,
-                              parts_p50_ms=[round(pct([p[k] for p in PARTS], 50)) for k in range(3)] if PARTS else None)
+                              parts_p50_ms=[round(pct([p[k] for p in parts], 50)) for k in range(3)] if parts else None)
 
     print(f"\nmouse-up -> prediction painted, Chromium, {url}\n")
     print("| condition | drawings | p50 | p95 | max | problems |")
@@ -203,8 +201,9 @@ def main(argv=None) -> dict:
     for name, r in rows.items():
         print(f"| {name} | {r['n']} | {r['p50_ms']} ms | {r['p95_ms']} ms | {r['max_ms']} ms | "
               f"{'; '.join(r['problems']) or 'none'} |")
-    print("\nwhere it goes, p50 of each part (ms): mouse-up -> the canvas sends its value (the component's "
-          "own 200 ms wait, then its PNG) | -> the server's first answer arrives | -> prediction painted")
+    print("\nwhere it goes, p50 of each part (ms): mouse-up -> the canvas sends its value (its PNG; 200 ms "
+          "more without ui.compat.canvas_sends_at_once) | -> the server's first answer arrives | -> prediction "
+          "painted")
     for name, r in rows.items():
         print(f"  {name}: {r['parts_p50_ms']}")
     if args.json:
